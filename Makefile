@@ -1,0 +1,77 @@
+# ovsagent build.
+#
+#   make            build ovsagent, ovsagent-cleanup and the unit tests
+#   make SANITIZE=1 the same with AddressSanitizer and UBSan, in build/asan
+#   make check      unit and system tests (tests/run-tests)
+#
+# libopenvswitch is built once by scripts/build-ovs.sh into build/ovs; this
+# Makefile only reads it, so rebuilding ovsagent never rebuilds OVS.
+
+OVS_BUILD ?= build/ovs
+OVS_SRC   ?= $(shell cat $(OVS_BUILD)/.ovsagent-stamp 2>/dev/null)
+
+ifeq ($(SANITIZE),1)
+O ?= build/asan
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+else
+O ?= build/out
+SAN_FLAGS =
+endif
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter \
+           -Wno-sign-compare -Wno-missing-field-initializers
+# OVS headers use the GNU "typeof" keyword, which strict -std=c11 spells
+# __typeof__.
+CPPFLAGS = -D_GNU_SOURCE -Dtypeof=__typeof__ -Isrc \
+           -I$(OVS_BUILD)/include -I$(OVS_SRC)/include \
+           -I$(OVS_BUILD)/lib -I$(OVS_SRC)/lib \
+           -I$(OVS_BUILD) -I$(OVS_SRC)
+LIBS     = $(OVS_BUILD)/lib/.libs/libopenvswitch.a \
+           $(OVS_BUILD)/lib/.libs/libopenvswitchavx512.a \
+           -lrabbitmq -lssl -lcrypto -lcap-ng -latomic -lpthread -lrt -lm
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
+
+# Everything under src/ except the programs' mains goes into one archive.
+MAINS    = src/main.c src/cleanup-main.c
+LIB_SRCS = $(filter-out $(MAINS),$(wildcard src/*.c src/*/*.c))
+LIB_OBJS = $(LIB_SRCS:%.c=$(O)/%.o)
+UNIT_SRCS = $(wildcard tests/unit/test-*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+
+PROGRAMS = $(O)/ovsagent $(O)/ovsagent-cleanup
+
+all: $(PROGRAMS) $(UNIT_BINS)
+
+$(OVS_BUILD)/.ovsagent-stamp:
+	scripts/build-ovs.sh
+
+$(O)/%.o: %.c | $(OVS_BUILD)/.ovsagent-stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/libovsagent.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/ovsagent: $(O)/src/main.o $(O)/libovsagent.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+$(O)/ovsagent-cleanup: $(O)/src/cleanup-main.o $(O)/libovsagent.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(O)/libovsagent.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+check: all
+	tests/run-tests
+
+clean:
+	rm -rf build/out build/asan
+
+.PHONY: all check clean
+-include $(LIB_OBJS:.o=.d) $(O)/src/main.d $(O)/src/cleanup-main.d \
+         $(UNIT_SRCS:%.c=$(O)/%.d)

@@ -1,0 +1,339 @@
+/*
+ * agent: the main loop's work, one module at a time.  See agent.h.
+ */
+#include <config.h>
+#include "agent/agent.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent-config.h"
+#include "agent/base-flows.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovs/flow-table.h"
+#include "ovs/of-bridge.h"
+#include "ovs/of-listener.h"
+#include "ovs/vswitch.h"
+#include "random.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(agent);
+
+enum bridge_role {
+    BR_INT,
+    BR_TUN,
+    BR_PHYS,
+};
+
+struct agent_bridge {
+    enum bridge_role role;
+    char *name;
+    const char *physnet;        /* BR_PHYS only. */
+    struct of_bridge *ob;
+
+    /* Ofports the base flows were last computed with; -2 = never. */
+    int flows_ports[2];
+
+    /* BR_PHYS: the interconnect patch ports and their linking. */
+    char *int_patch;
+    char *phy_patch;
+    bool linked;
+};
+
+struct agent {
+    const struct agent_config *cfg;
+    struct vswitch *vswitch;
+    struct of_listener *listener;
+    struct agent_bridge *bridges;   /* [0] int, then tun, then phys. */
+    size_t n_bridges;
+    char *fatal;
+};
+
+/* A cookie as the reference draws them: uniform in [0, 2**64 - 2], so that
+ * it is never the all-ones "no cookie" value. */
+static uint64_t
+new_cookie(void)
+{
+    uint64_t c;
+    do {
+        c = random_uint64();
+    } while (c == UINT64_MAX);
+    return c;
+}
+
+static void
+agent_add_bridge(struct agent *a, enum bridge_role role, const char *name,
+                 const char *physnet)
+{
+    const struct agent_config *cfg = a->cfg;
+    struct agent_bridge *b = &a->bridges[a->n_bridges++];
+    b->role = role;
+    b->name = xstrdup(name);
+    b->physnet = physnet;
+    b->flows_ports[0] = b->flows_ports[1] = -2;
+
+    struct of_bridge_options opts = {
+        .canary_table = -1,
+        .canary_interval_ms = cfg->polling_interval * 1000,
+        .drop_flows_on_start = cfg->drop_flows_on_start,
+    };
+    switch (role) {
+    case BR_INT:
+        opts.owned_tables = base_flows_int_tables;
+        opts.n_owned_tables = base_flows_n_int_tables;
+        opts.canary_table = BASE_FLOWS_CANARY_TABLE;
+        break;
+    case BR_TUN:
+        opts.owned_tables = base_flows_tun_tables;
+        opts.n_owned_tables = base_flows_n_tun_tables;
+        break;
+    case BR_PHYS:
+        opts.owned_tables = base_flows_phys_tables;
+        opts.n_owned_tables = base_flows_n_phys_tables;
+        b->int_patch = vswitch_int_patch_name(name);
+        b->phy_patch = vswitch_phy_patch_name(name);
+        break;
+    }
+    b->ob = of_bridge_create(name, new_cookie(), &opts);
+}
+
+struct agent *
+agent_create(const struct agent_config *cfg)
+{
+    struct agent *a = xzalloc(sizeof *a);
+    a->cfg = cfg;
+    a->vswitch = vswitch_create(cfg);
+    a->listener = of_listener_create(cfg->of_listen_address,
+                                     cfg->of_listen_port,
+                                     MAX(cfg->of_inactivity_probe, 5));
+    a->bridges = xcalloc(2 + cfg->n_bridge_mappings, sizeof *a->bridges);
+    agent_add_bridge(a, BR_INT, cfg->integration_bridge, NULL);
+    if (cfg->tunnel_types) {
+        agent_add_bridge(a, BR_TUN, cfg->tunnel_bridge, NULL);
+    }
+    for (size_t i = 0; i < cfg->n_bridge_mappings; i++) {
+        agent_add_bridge(a, BR_PHYS, cfg->bridge_mappings[i].bridge,
+                         cfg->bridge_mappings[i].physnet);
+    }
+    return a;
+}
+
+void
+agent_destroy(struct agent *a)
+{
+    if (!a) {
+        return;
+    }
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        struct agent_bridge *b = &a->bridges[i];
+        of_bridge_destroy(b->ob);
+        free(b->name);
+        free(b->int_patch);
+        free(b->phy_patch);
+    }
+    free(a->bridges);
+    of_listener_destroy(a->listener);
+    vswitch_destroy(a->vswitch);
+    free(a->fatal);
+    free(a);
+}
+
+static struct agent_bridge *
+agent_int_bridge(const struct agent *a)
+{
+    return &a->bridges[0];
+}
+
+/* Recomputes the base flows of br-int when the ofports they name change. */
+static void
+agent_update_int_flows(struct agent *a)
+{
+    struct agent_bridge *ib = agent_int_bridge(a);
+    const struct agent_config *cfg = a->cfg;
+    int *int_phys = xcalloc(cfg->n_bridge_mappings + 1, sizeof *int_phys);
+    size_t n = 0;
+    int sig = 0;
+
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        const struct agent_bridge *b = &a->bridges[i];
+        if (b->role == BR_PHYS) {
+            int_phys[n] = vswitch_get_ofport(a->vswitch, ib->name,
+                                             b->int_patch);
+            sig = sig * 31 + int_phys[n];
+            n++;
+        }
+    }
+    int patch_tun = (cfg->tunnel_types
+                     ? vswitch_get_ofport(a->vswitch, ib->name,
+                                          cfg->int_peer_patch_port)
+                     : -1);
+    if (ib->flows_ports[0] != patch_tun || ib->flows_ports[1] != sig) {
+        ib->flows_ports[0] = patch_tun;
+        ib->flows_ports[1] = sig;
+        struct base_flows_ports ports = {
+            .patch_tun = patch_tun,
+            .patch_int = -1,
+            .int_phys = int_phys,
+            .n_int_phys = n,
+        };
+        base_flows_int(of_bridge_flows(ib->ob), cfg, &ports);
+    }
+    free(int_phys);
+}
+
+static void
+agent_update_bridge_flows(struct agent *a, struct agent_bridge *b)
+{
+    const struct agent_config *cfg = a->cfg;
+    struct flow_table *ft = of_bridge_flows(b->ob);
+
+    if (b->role == BR_TUN) {
+        int pint = vswitch_get_ofport(a->vswitch, b->name,
+                                      cfg->tun_peer_patch_port);
+        if (b->flows_ports[0] != pint) {
+            b->flows_ports[0] = pint;
+            struct base_flows_ports ports = { .patch_int = pint,
+                                              .patch_tun = -1 };
+            base_flows_tun(ft, cfg, &ports);
+        }
+    } else if (b->role == BR_PHYS) {
+        int phy_int = vswitch_get_ofport(a->vswitch, b->name, b->phy_patch);
+        if (b->flows_ports[0] != phy_int) {
+            b->flows_ports[0] = phy_int;
+            base_flows_phys(ft, cfg, phy_int);
+        }
+    }
+}
+
+/* Links a physical bridge's interconnect ports once the drop flows on both
+ * of their ends are installed, so that no packet crosses unfiltered. */
+static void
+agent_link_phys(struct agent *a, struct agent_bridge *b)
+{
+    if (b->linked) {
+        return;
+    }
+    struct agent_bridge *ib = agent_int_bridge(a);
+    int int_of = vswitch_get_ofport(a->vswitch, ib->name, b->int_patch);
+    int phy_of = vswitch_get_ofport(a->vswitch, b->name, b->phy_patch);
+    if (int_of <= 0 || phy_of <= 0) {
+        return;
+    }
+    /* The base flows were recomputed with these ofports earlier in this
+     * run, so "in sync" covers the drop flows. */
+    if (of_bridge_in_sync(ib->ob) && of_bridge_in_sync(b->ob)) {
+        b->linked = true;
+        vswitch_set_phys_linked(a->vswitch, b->name, true);
+    }
+}
+
+void
+agent_run(struct agent *a)
+{
+    vswitch_run(a->vswitch);
+    if (!a->fatal) {
+        const char *missing = vswitch_missing_phys_bridge(a->vswitch);
+        if (missing) {
+            for (size_t i = 0; i < a->n_bridges; i++) {
+                if (!strcmp(a->bridges[i].name, missing)) {
+                    a->fatal = xasprintf("Bridge %s for physical network %s "
+                                         "does not exist. Agent terminated!",
+                                         missing, a->bridges[i].physnet);
+                }
+            }
+        }
+    }
+
+    of_listener_run(a->listener);
+
+    agent_update_int_flows(a);
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        struct agent_bridge *b = &a->bridges[i];
+        agent_update_bridge_flows(a, b);
+        of_bridge_set_dpid(b->ob, vswitch_get_dpid(a->vswitch, b->name));
+        of_bridge_run(b->ob, a->listener);
+    }
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        if (a->bridges[i].role == BR_PHYS) {
+            agent_link_phys(a, &a->bridges[i]);
+        }
+    }
+}
+
+void
+agent_wait(struct agent *a)
+{
+    vswitch_wait(a->vswitch);
+    of_listener_wait(a->listener);
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        of_bridge_wait(a->bridges[i].ob);
+    }
+}
+
+const char *
+agent_fatal_error(const struct agent *a)
+{
+    return a->fatal;
+}
+
+static const char *
+role_name(const struct agent_bridge *b)
+{
+    switch (b->role) {
+    case BR_INT: return "integration bridge";
+    case BR_TUN: return "tunnel bridge";
+    case BR_PHYS: return "physical bridge";
+    }
+    return "bridge";
+}
+
+void
+agent_format(const struct agent *a, struct ds *s)
+{
+    const struct agent_config *cfg = a->cfg;
+    ds_put_format(s, "ovsagent %s on host %s\n", OVSAGENT_VERSION, cfg->host);
+    ds_put_format(s, "datapath_type: %s\n", cfg->datapath_type);
+    ds_put_format(s, "firewall_driver: %s\n",
+                  fw_driver_name(cfg->firewall_driver));
+    vswitch_format(a->vswitch, s);
+    of_listener_format(a->listener, s);
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        const struct agent_bridge *b = &a->bridges[i];
+        ds_put_format(s, "bridge %s (%s", b->name, role_name(b));
+        if (b->physnet) {
+            ds_put_format(s, " for %s", b->physnet);
+        }
+        ds_put_cstr(s, ")\n");
+        ds_put_format(s, "  datapath_type: %s\n", cfg->datapath_type);
+        of_bridge_format(b->ob, s);
+        if (b->role == BR_PHYS) {
+            ds_put_format(s, "  interconnect: %s <-> %s, %s\n", b->int_patch,
+                          b->phy_patch, b->linked ? "linked" : "not linked");
+        }
+    }
+}
+
+bool
+agent_format_desired_flows(const struct agent *a, const char *bridge,
+                           struct ds *s)
+{
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        if (!strcmp(a->bridges[i].name, bridge)) {
+            flow_table_format_desired(of_bridge_flows(a->bridges[i].ob), s);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+agent_flows_in_sync(const struct agent *a)
+{
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        if (!of_bridge_in_sync(a->bridges[i].ob)) {
+            return false;
+        }
+    }
+    return true;
+}

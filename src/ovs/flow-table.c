@@ -1,0 +1,561 @@
+/*
+ * flow-table: desired vs installed flows of one bridge.  See flow-table.h.
+ *
+ * Both sides are hash maps of struct ft_flow keyed by (table, priority,
+ * match).  The desired side also records, per owner, the set of flows the
+ * owner asked for; a flow lives while at least one owner wants it.
+ */
+#include <config.h>
+#include "ovs/flow-table.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "hmapx.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "bitmap.h"
+#include "byte-order.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(flow_table);
+
+struct ft_flow {
+    struct hmap_node node;      /* In 'desired' or 'installed'. */
+    uint8_t table_id;
+    uint16_t priority;
+    struct minimatch match;
+    struct ofpact *ofpacts;
+    size_t ofpacts_len;
+    enum ofputil_flow_mod_flags flags;
+    uint16_t idle_timeout;
+    uint16_t hard_timeout;
+    ovs_be64 cookie;            /* Installed flows only. */
+    size_t n_owners;            /* Desired flows only. */
+    bool rejected;              /* Desired flows only: the switch said no. */
+};
+
+struct flow_table {
+    char *name;
+    uint64_t cookie;
+    unsigned long *owned;       /* Bitmap of 256 table ids. */
+
+    struct hmap desired;        /* Of struct ft_flow. */
+    struct shash owners;        /* Owner name -> struct hmapx of ft_flow. */
+    uint64_t desired_seqno;
+
+    struct hmap installed;      /* Of struct ft_flow. */
+    uint64_t installed_seqno;
+};
+
+static uint32_t
+ft_hash(uint8_t table_id, uint16_t priority, const struct minimatch *m)
+{
+    return minimatch_hash(m, hash_2words(table_id, priority));
+}
+
+static struct ft_flow *
+ft_find(const struct hmap *map, uint8_t table_id, uint16_t priority,
+        const struct minimatch *m)
+{
+    struct ft_flow *f;
+    HMAP_FOR_EACH_WITH_HASH (f, node, ft_hash(table_id, priority, m), map) {
+        if (f->table_id == table_id && f->priority == priority
+            && minimatch_equal(&f->match, m)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static void
+ft_flow_free(struct ft_flow *f)
+{
+    if (f) {
+        minimatch_destroy(&f->match);
+        free(f->ofpacts);
+        free(f);
+    }
+}
+
+static void
+ft_map_clear(struct hmap *map)
+{
+    struct ft_flow *f;
+    HMAP_FOR_EACH_POP (f, node, map) {
+        ft_flow_free(f);
+    }
+}
+
+struct flow_table *
+flow_table_create(const char *name, uint64_t cookie,
+                  const uint8_t *owned_tables, size_t n_owned_tables)
+{
+    struct flow_table *ft = xzalloc(sizeof *ft);
+    ft->name = xstrdup(name);
+    ft->cookie = cookie;
+    ft->owned = bitmap_allocate(256);
+    for (size_t i = 0; i < n_owned_tables; i++) {
+        bitmap_set1(ft->owned, owned_tables[i]);
+    }
+    hmap_init(&ft->desired);
+    shash_init(&ft->owners);
+    hmap_init(&ft->installed);
+    ft->desired_seqno = 1;
+    return ft;
+}
+
+void
+flow_table_destroy(struct flow_table *ft)
+{
+    if (!ft) {
+        return;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, &ft->owners) {
+        struct hmapx *set = node->data;
+        hmapx_destroy(set);
+        free(set);
+    }
+    shash_destroy(&ft->owners);
+    ft_map_clear(&ft->desired);
+    hmap_destroy(&ft->desired);
+    ft_map_clear(&ft->installed);
+    hmap_destroy(&ft->installed);
+    bitmap_free(ft->owned);
+    free(ft->name);
+    free(ft);
+}
+
+uint64_t
+flow_table_get_cookie(const struct flow_table *ft)
+{
+    return ft->cookie;
+}
+
+const char *
+flow_table_get_name(const struct flow_table *ft)
+{
+    return ft->name;
+}
+
+static bool
+ft_same_content(const struct ft_flow *a, const struct ft_flow *b)
+{
+    return (ofpacts_equal(a->ofpacts, a->ofpacts_len,
+                          b->ofpacts, b->ofpacts_len)
+            && !((a->flags ^ b->flags) & OFPUTIL_FF_STATE)
+            && a->idle_timeout == b->idle_timeout
+            && a->hard_timeout == b->hard_timeout);
+}
+
+static struct ft_flow *
+ft_flow_from_fm(const struct ofputil_flow_mod *fm)
+{
+    struct ft_flow *f = xzalloc(sizeof *f);
+    f->table_id = fm->table_id;
+    f->priority = fm->priority;
+    minimatch_clone(&f->match, &fm->match);
+    f->ofpacts = xmemdup(fm->ofpacts, fm->ofpacts_len);
+    f->ofpacts_len = fm->ofpacts_len;
+    f->flags = fm->flags;
+    f->idle_timeout = fm->idle_timeout;
+    f->hard_timeout = fm->hard_timeout;
+    return f;
+}
+
+char *
+flow_table_add(struct flow_table *ft, const char *owner,
+               enum ofputil_flow_mod_flags flags, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *text = xvasprintf(format, args);
+    va_end(args);
+
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_flow_mod_str(&fm, text, NULL, NULL, OFPFC_ADD,
+                                         &usable);
+    if (error) {
+        char *msg = xasprintf("%s: bad flow \"%s\": %s", ft->name, text,
+                              error);
+        free(error);
+        free(text);
+        return msg;
+    }
+    free(text);
+    fm.flags |= flags;
+
+    struct hmapx *set = shash_find_data(&ft->owners, owner);
+    if (!set) {
+        set = xmalloc(sizeof *set);
+        hmapx_init(set);
+        shash_add(&ft->owners, owner, set);
+    }
+
+    struct ft_flow *new = ft_flow_from_fm(&fm);
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+
+    struct ft_flow *old = ft_find(&ft->desired, new->table_id, new->priority,
+                                  &new->match);
+    if (!old) {
+        new->n_owners = 1;
+        hmap_insert(&ft->desired, &new->node,
+                    ft_hash(new->table_id, new->priority, &new->match));
+        hmapx_add(set, new);
+        ft->desired_seqno++;
+    } else if (hmapx_contains(set, old)) {
+        /* The owner restates a flow it already has: take the new actions,
+         * which is how an owner changes a flow in place. */
+        if (!ft_same_content(old, new)) {
+            free(old->ofpacts);
+            old->ofpacts = new->ofpacts;
+            old->ofpacts_len = new->ofpacts_len;
+            old->flags = new->flags;
+            old->idle_timeout = new->idle_timeout;
+            old->hard_timeout = new->hard_timeout;
+            old->rejected = false;
+            new->ofpacts = NULL;
+            ft->desired_seqno++;
+        }
+        ft_flow_free(new);
+    } else {
+        if (!ft_same_content(old, new)) {
+            VLOG_DBG("%s: owner %s wants a flow that another owner already "
+                     "has with other actions; keeping the first",
+                     ft->name, owner);
+        }
+        old->n_owners++;
+        hmapx_add(set, old);
+        ft_flow_free(new);
+    }
+    return NULL;
+}
+
+void
+flow_table_clear_owner(struct flow_table *ft, const char *owner)
+{
+    struct hmapx *set = shash_find_and_delete(&ft->owners, owner);
+    if (!set) {
+        return;
+    }
+    struct hmapx_node *hn;
+    HMAPX_FOR_EACH (hn, set) {
+        struct ft_flow *f = hn->data;
+        if (!--f->n_owners) {
+            hmap_remove(&ft->desired, &f->node);
+            ft_flow_free(f);
+            ft->desired_seqno++;
+        }
+    }
+    hmapx_destroy(set);
+    free(set);
+}
+
+uint64_t
+flow_table_desired_seqno(const struct flow_table *ft)
+{
+    return ft->desired_seqno;
+}
+
+size_t
+flow_table_n_desired(const struct flow_table *ft)
+{
+    return hmap_count(&ft->desired);
+}
+
+void
+flow_table_installed_reset(struct flow_table *ft)
+{
+    ft_map_clear(&ft->installed);
+    ft->installed_seqno = 0;
+}
+
+void
+flow_table_installed_set_empty(struct flow_table *ft)
+{
+    flow_table_installed_reset(ft);
+}
+
+void
+flow_table_installed_add(struct flow_table *ft,
+                         const struct ofputil_flow_stats *fs)
+{
+    struct ft_flow *f = xzalloc(sizeof *f);
+    f->table_id = fs->table_id;
+    f->priority = fs->priority;
+    minimatch_init(&f->match, &fs->match);
+    f->ofpacts = xmemdup(fs->ofpacts, fs->ofpacts_len);
+    f->ofpacts_len = fs->ofpacts_len;
+    f->flags = fs->flags;
+    f->idle_timeout = fs->idle_timeout;
+    f->hard_timeout = fs->hard_timeout;
+    f->cookie = fs->cookie;
+
+    /* A dump never holds the same key twice, but be safe: keep the last. */
+    struct ft_flow *old = ft_find(&ft->installed, f->table_id, f->priority,
+                                  &f->match);
+    if (old) {
+        hmap_remove(&ft->installed, &old->node);
+        ft_flow_free(old);
+    }
+    hmap_insert(&ft->installed, &f->node,
+                ft_hash(f->table_id, f->priority, &f->match));
+}
+
+size_t
+flow_table_n_installed(const struct flow_table *ft)
+{
+    return hmap_count(&ft->installed);
+}
+
+uint64_t
+flow_table_installed_seqno(const struct flow_table *ft)
+{
+    return ft->installed_seqno;
+}
+
+/* Appends to 'batch' a flow_mod with 'command' for flow 'f'. */
+static void
+ft_batch_append(struct flow_batch *batch, const struct flow_table *ft,
+                const struct ft_flow *f, uint16_t command)
+{
+    struct ofputil_flow_mod *fm = xzalloc(sizeof *fm);
+    minimatch_clone(&fm->match, &f->match);
+    fm->priority = f->priority;
+    fm->table_id = f->table_id;
+    fm->command = command;
+    fm->buffer_id = UINT32_MAX;
+    fm->out_port = OFPP_ANY;
+    fm->out_group = OFPG_ANY;
+    if (command == OFPFC_ADD) {
+        fm->cookie = htonll(0);
+        fm->cookie_mask = htonll(0);
+        fm->new_cookie = htonll(ft->cookie);
+        fm->flags = f->flags;
+        fm->idle_timeout = f->idle_timeout;
+        fm->hard_timeout = f->hard_timeout;
+        fm->ofpacts = xmemdup(f->ofpacts, f->ofpacts_len);
+        fm->ofpacts_len = f->ofpacts_len;
+    } else {
+        fm->cookie = f->cookie;
+        fm->cookie_mask = OVS_BE64_MAX;
+        fm->new_cookie = OVS_BE64_MAX;
+    }
+    ovs_list_push_back(&batch->fms, &fm->list_node);
+    batch->n++;
+}
+
+/* Appends a delete of every flow, in any table, that carries 'cookie'. */
+static void
+ft_batch_append_cookie_delete(struct flow_batch *batch, ovs_be64 cookie)
+{
+    struct ofputil_flow_mod *fm = xzalloc(sizeof *fm);
+    struct match match;
+    match_init_catchall(&match);
+    minimatch_init(&fm->match, &match);
+    fm->table_id = OFPTT_ALL;
+    fm->command = OFPFC_DELETE;
+    fm->cookie = cookie;
+    fm->cookie_mask = OVS_BE64_MAX;
+    fm->new_cookie = OVS_BE64_MAX;
+    fm->buffer_id = UINT32_MAX;
+    fm->out_port = OFPP_ANY;
+    fm->out_group = OFPG_ANY;
+    ovs_list_push_back(&batch->fms, &fm->list_node);
+    batch->n++;
+}
+
+static void
+ft_fm_free(struct ofputil_flow_mod *fm)
+{
+    minimatch_destroy(&fm->match);
+    free(fm->ofpacts);
+    free(fm);
+}
+
+struct flow_batch *
+flow_table_diff(struct flow_table *ft, size_t max)
+{
+    struct flow_batch *batch = xzalloc(sizeof *batch);
+    ovs_list_init(&batch->fms);
+    batch->seqno = ft->desired_seqno;
+    batch->last = true;
+    ovs_be64 our_cookie = htonll(ft->cookie);
+
+    /* Our own flows that nobody wants any more.  These go first so that an
+     * add with the same key later in the same batch wins. */
+    struct ft_flow *f;
+    HMAP_FOR_EACH (f, node, &ft->installed) {
+        if (f->cookie == our_cookie
+            && !ft_find(&ft->desired, f->table_id, f->priority, &f->match)) {
+            if (batch->n >= max) {
+                batch->last = false;
+                goto done;
+            }
+            ft_batch_append(batch, ft, f, OFPFC_DELETE_STRICT);
+        }
+    }
+
+    /* Missing or different flows.  An add replaces a flow with the same key
+     * whatever its cookie, so a previous run's flow becomes ours in place. */
+    HMAP_FOR_EACH (f, node, &ft->desired) {
+        if (f->rejected) {
+            continue;
+        }
+        struct ft_flow *i = ft_find(&ft->installed, f->table_id, f->priority,
+                                    &f->match);
+        if (!i || i->cookie != our_cookie || !ft_same_content(f, i)) {
+            if (batch->n >= max) {
+                batch->last = false;
+                goto done;
+            }
+            ft_batch_append(batch, ft, f, OFPFC_ADD);
+        }
+    }
+
+    /* Foreign cookies in the tables we own, once all our flows are in. */
+    if (!batch->n) {
+        struct hmapx seen = HMAPX_INITIALIZER(&seen);
+        HMAP_FOR_EACH (f, node, &ft->installed) {
+            if (f->cookie != our_cookie && bitmap_is_set(ft->owned, f->table_id)
+                && !hmapx_contains(&seen, (void *) (uintptr_t) f->cookie)) {
+                if (batch->n >= max) {
+                    batch->last = false;
+                    break;
+                }
+                hmapx_add(&seen, (void *) (uintptr_t) f->cookie);
+                ft_batch_append_cookie_delete(batch, f->cookie);
+            }
+        }
+        hmapx_destroy(&seen);
+    }
+
+done:
+    if (!batch->n) {
+        ft->installed_seqno = batch->seqno;
+        free(batch);
+        return NULL;
+    }
+    return batch;
+}
+
+/* Applies one acknowledged flow_mod to the installed state. */
+static void
+ft_installed_apply(struct flow_table *ft, const struct ofputil_flow_mod *fm)
+{
+    struct ft_flow *f, *next;
+
+    switch (fm->command) {
+    case OFPFC_ADD:
+        f = ft_find(&ft->installed, fm->table_id, fm->priority, &fm->match);
+        if (f) {
+            hmap_remove(&ft->installed, &f->node);
+            ft_flow_free(f);
+        }
+        f = ft_flow_from_fm(fm);
+        f->cookie = fm->new_cookie;
+        hmap_insert(&ft->installed, &f->node,
+                    ft_hash(f->table_id, f->priority, &f->match));
+        break;
+
+    case OFPFC_DELETE_STRICT:
+        f = ft_find(&ft->installed, fm->table_id, fm->priority, &fm->match);
+        if (f) {
+            hmap_remove(&ft->installed, &f->node);
+            ft_flow_free(f);
+        }
+        break;
+
+    case OFPFC_DELETE:
+        HMAP_FOR_EACH_SAFE (f, next, node, &ft->installed) {
+            if (f->cookie == fm->cookie) {
+                hmap_remove(&ft->installed, &f->node);
+                ft_flow_free(f);
+            }
+        }
+        break;
+
+    default:
+        OVS_NOT_REACHED();
+    }
+}
+
+void
+flow_batch_done(struct flow_table *ft, struct flow_batch *batch, bool success)
+{
+    if (!batch) {
+        return;
+    }
+    struct ofputil_flow_mod *fm;
+    LIST_FOR_EACH_POP (fm, list_node, &batch->fms) {
+        if (success) {
+            ft_installed_apply(ft, fm);
+        }
+        ft_fm_free(fm);
+    }
+    if (success && batch->last) {
+        ft->installed_seqno = batch->seqno;
+    }
+    free(batch);
+}
+
+void
+flow_table_reject(struct flow_table *ft, const struct ofputil_flow_mod *fm)
+{
+    if (fm->command != OFPFC_ADD) {
+        return;
+    }
+    struct ft_flow *f = ft_find(&ft->desired, fm->table_id, fm->priority,
+                                &fm->match);
+    if (f) {
+        f->rejected = true;
+    }
+}
+
+static int
+compare_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_;
+    const char *const *b = b_;
+    return strcmp(*a, *b);
+}
+
+void
+flow_table_format_desired(const struct flow_table *ft, struct ds *out)
+{
+    size_t n = hmap_count(&ft->desired), i = 0;
+    char **lines = xmalloc((n ? n : 1) * sizeof *lines);
+    const struct ft_flow *f;
+
+    HMAP_FOR_EACH (f, node, &ft->desired) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "table=%"PRIu8", ", f->table_id);
+        if (f->flags & OFPUTIL_FF_RESET_COUNTS) {
+            ds_put_cstr(&s, "reset_counts ");
+        }
+        minimatch_format(&f->match, NULL, NULL, &s, f->priority);
+        ds_put_cstr(&s, " actions=");
+        struct ofpact_format_params fp = { .s = &s };
+        ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+        if (f->rejected) {
+            ds_put_cstr(&s, " (rejected by the switch)");
+        }
+        lines[i++] = ds_steal_cstr(&s);
+    }
+    qsort(lines, n, sizeof *lines, compare_strings);
+    for (i = 0; i < n; i++) {
+        ds_put_format(out, "%s\n", lines[i]);
+        free(lines[i]);
+    }
+    free(lines);
+}

@@ -1,0 +1,108 @@
+/*
+ * flow-table: the desired and the installed OpenFlow flows of one bridge,
+ * and the difference between them as flow_mods.
+ *
+ * Layer: OVS model.  This module never touches a socket: of-bridge sends
+ * the batches it computes and reports back which ones the switch accepted.
+ *
+ * Desired flows are grouped by owner (a string: "base", a port id, ...), so
+ * an owner can replace its flows without recomputing the others.  A flow is
+ * identified by (table, priority, match); two owners asking for the same key
+ * share one flow, whose actions are those of the first owner.
+ *
+ * Installed flows are what the switch holds, as far as we know: read with a
+ * flow dump when a connection comes up, then kept up to date as batches are
+ * acknowledged.  Flows whose cookie is not ours are "foreign": those found
+ * in the tables the agent owns are deleted, by cookie, once every desired
+ * flow is in place, which is how a restart replaces the previous run's flows
+ * without a window where none are installed.
+ */
+#ifndef OVSAGENT_FLOW_TABLE_H
+#define OVSAGENT_FLOW_TABLE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "compiler.h"
+#include "openvswitch/list.h"
+#include "openvswitch/ofp-flow.h"
+
+struct ds;
+struct flow_table;
+
+/* Creates an empty table whose flows carry 'cookie'.  'owned_tables' lists
+ * the tables scanned for foreign cookies (the reference's cleanup list). */
+struct flow_table *flow_table_create(const char *name, uint64_t cookie,
+                                     const uint8_t *owned_tables,
+                                     size_t n_owned_tables);
+void flow_table_destroy(struct flow_table *);
+
+uint64_t flow_table_get_cookie(const struct flow_table *);
+const char *flow_table_get_name(const struct flow_table *);
+
+/* Desired state. */
+
+/* Parses 'format' in ovs-ofctl add-flow syntax ("table=0,priority=2,
+ * in_port=1,actions=drop") and adds it to the flows of 'owner', with the
+ * extra flow_mod 'flags' (e.g. OFPUTIL_FF_RESET_COUNTS).  Returns NULL, or a
+ * malloc'd error message that the caller frees, in which case nothing is
+ * added. */
+char *flow_table_add(struct flow_table *, const char *owner,
+                     enum ofputil_flow_mod_flags flags,
+                     const char *format, ...)
+    OVS_PRINTF_FORMAT(4, 5) OVS_WARN_UNUSED_RESULT;
+
+/* Forgets every flow of 'owner'. */
+void flow_table_clear_owner(struct flow_table *, const char *owner);
+
+/* Returns a number that grows each time the desired flows change. */
+uint64_t flow_table_desired_seqno(const struct flow_table *);
+
+size_t flow_table_n_desired(const struct flow_table *);
+
+/* Installed state. */
+
+/* Forgets what is installed: the switch is gone or is being re-read. */
+void flow_table_installed_reset(struct flow_table *);
+
+/* Records one flow read back from the switch. */
+void flow_table_installed_add(struct flow_table *,
+                              const struct ofputil_flow_stats *);
+
+/* Records that the switch holds nothing, e.g. after deleting every flow. */
+void flow_table_installed_set_empty(struct flow_table *);
+
+size_t flow_table_n_installed(const struct flow_table *);
+
+/* Seqno of the desired state that is fully installed, or 0. */
+uint64_t flow_table_installed_seqno(const struct flow_table *);
+
+/* The difference. */
+
+/* A batch of flow_mods that moves the switch towards the desired state. */
+struct flow_batch {
+    struct ovs_list fms;        /* Of struct ofputil_flow_mod. */
+    size_t n;
+    uint64_t seqno;             /* Desired seqno it was computed from. */
+    bool last;                  /* Installing it makes the switch complete. */
+};
+
+/* Computes at most 'max' flow_mods that bring the installed flows closer to
+ * the desired ones: deletes of our own stale flows, adds of missing or
+ * changed flows and, only when nothing else remains, deletes of foreign
+ * cookies.  Returns NULL if the installed flows are already complete.
+ * The caller sends the batch and then calls flow_batch_done(). */
+struct flow_batch *flow_table_diff(struct flow_table *, size_t max);
+
+/* Reports the fate of 'batch' and frees it.  On success the installed state
+ * takes its changes; on failure nothing changes. */
+void flow_batch_done(struct flow_table *, struct flow_batch *, bool success);
+
+/* Marks the flow_mod with this table, priority and text as rejected by the
+ * switch, so that it is not sent again until its owner changes it. */
+void flow_table_reject(struct flow_table *, const struct ofputil_flow_mod *);
+
+/* Appends the desired flows, one per line in ovs-ofctl syntax, sorted. */
+void flow_table_format_desired(const struct flow_table *, struct ds *);
+
+#endif /* flow-table.h */

@@ -1,0 +1,76 @@
+/*
+ * of-bridge: the OpenFlow session with one bridge, which keeps the bridge's
+ * installed flows equal to its desired flows.
+ *
+ * Layer: OVS model.  Owns the bridge's flow_table and, once the switch has
+ * connected, its rconn.  Callers above put desired flows into the table
+ * (of_bridge_flows()) and ask whether they are in place
+ * (of_bridge_flows_installed()); this module does the rest:
+ *
+ *     NO_CONN --switch connects--> READ_FLOWS --dump done--> SYNCING
+ *        ^                                                    |  ^
+ *        +------------- connection lost (any state) ----------+  |
+ *                                  SYNCING: bundle + barrier ----+
+ *
+ * On entering READ_FLOWS the installed flows are read back with a flow dump,
+ * never cleared: a restarted agent replaces its predecessor's flows one by
+ * one (an add with the same key replaces the old flow) and deletes the ones
+ * left over by their cookie afterwards.  Changes go out as OpenFlow bundles
+ * (atomic, ordered) each followed by a barrier; one batch is in flight at a
+ * time; a batch the switch rejects is retried in halves until the bad flow
+ * is alone, and that flow is then logged and left out.
+ *
+ * A bridge with a canary table (br-int: table 23) is checked every polling
+ * interval: if the canary flow has vanished while the connection stayed up,
+ * the switch lost its flows, and they are read back and reinstalled.
+ */
+#ifndef OVSAGENT_OF_BRIDGE_H
+#define OVSAGENT_OF_BRIDGE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ds;
+struct flow_table;
+struct of_listener;
+
+struct of_bridge_options {
+    const uint8_t *owned_tables;    /* Scanned for foreign cookies. */
+    size_t n_owned_tables;
+    int canary_table;               /* -1: none. */
+    int canary_interval_ms;         /* polling_interval. */
+    bool drop_flows_on_start;       /* Delete every flow on first connect. */
+};
+
+struct of_bridge *of_bridge_create(const char *name, uint64_t cookie,
+                                   const struct of_bridge_options *);
+void of_bridge_destroy(struct of_bridge *);
+
+/* Sets the datapath id that identifies the bridge's connection, as read
+ * from OVSDB (0: unknown).  A connection to another datapath is dropped. */
+void of_bridge_set_dpid(struct of_bridge *, uint64_t dpid);
+
+void of_bridge_run(struct of_bridge *, struct of_listener *);
+void of_bridge_wait(struct of_bridge *);
+
+/* The bridge's flows; the caller adds and clears owners' flows in it. */
+struct flow_table *of_bridge_flows(struct of_bridge *);
+
+const char *of_bridge_name(const struct of_bridge *);
+bool of_bridge_is_connected(const struct of_bridge *);
+
+/* True if the switch holds every desired flow as of desired seqno
+ * 'seqno' (see flow_table_desired_seqno()), confirmed by a barrier. */
+bool of_bridge_flows_installed(const struct of_bridge *, uint64_t seqno);
+
+/* True if the switch holds every flow desired right now. */
+bool of_bridge_in_sync(const struct of_bridge *);
+
+/* Number of times the switch was found without our flows after having had
+ * them (a new connection to an empty switch, or a missing canary). */
+unsigned int of_bridge_n_switch_resets(const struct of_bridge *);
+
+void of_bridge_format(const struct of_bridge *, struct ds *);
+
+#endif /* of-bridge.h */

@@ -1,0 +1,75 @@
+/*
+ * vswitch: the agent's bridges and interconnect ports in the Open_vSwitch
+ * database, kept as the reference agent configures them.
+ *
+ * Layer: OVS model.  Owns the OVSDB IDL connection to [ovs] ovsdb_connection
+ * and every write the agent makes to the database.  Each vswitch_run()
+ * compares the database with what the configuration asks for and, when they
+ * differ, sends one transaction that adds what is missing:
+ *
+ *   - the integration bridge and, with tunnel_types, the tunnel bridge
+ *     (created if absent, adopted as they are otherwise), and the physical
+ *     bridges of bridge_mappings (which must exist already);
+ *   - on each: datapath_type, fail_mode=secure, OpenFlow versions,
+ *     other_config:mac-table-size, one Controller pointing at our OpenFlow
+ *     listener (out-of-band, with the inactivity probe);
+ *   - the patch ports br-int <-> br-tun and br-int <-> each physical bridge;
+ *   - the Manager record derived from a tcp: ovsdb_connection.
+ *
+ * Map columns are merged key by key and sets only grow, so keys and values
+ * that others wrote are never removed.  Physical interconnect ports are
+ * created unlinked (peer "nonexistent-peer") and only linked once the caller
+ * says the drop flows guarding them are installed
+ * (vswitch_set_phys_linked()), as the reference does.
+ */
+#ifndef OVSAGENT_VSWITCH_H
+#define OVSAGENT_VSWITCH_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct agent_config;
+struct ds;
+struct ovsdb_idl;
+struct vswitch;
+
+struct vswitch *vswitch_create(const struct agent_config *);
+void vswitch_destroy(struct vswitch *);
+
+void vswitch_run(struct vswitch *);
+void vswitch_wait(struct vswitch *);
+
+/* True once the IDL holds a complete copy of the database. */
+bool vswitch_is_synced(const struct vswitch *);
+
+/* If a physical bridge of bridge_mappings is missing from a synced
+ * database, returns its name (the agent exits, as the reference does);
+ * otherwise NULL. */
+const char *vswitch_missing_phys_bridge(const struct vswitch *);
+
+/* The datapath id of 'bridge', or 0 if unknown. */
+uint64_t vswitch_get_dpid(const struct vswitch *, const char *bridge);
+
+/* The OpenFlow port number of interface 'iface' on 'bridge', or -1. */
+int vswitch_get_ofport(const struct vswitch *, const char *bridge,
+                       const char *iface);
+
+/* Names of the interconnect ports for physical bridge 'bridge' (the
+ * reference's int-<br>/phy-<br>, shortened with a hash past 15 characters).
+ * The caller frees them. */
+char *vswitch_int_patch_name(const char *bridge);
+char *vswitch_phy_patch_name(const char *bridge);
+
+/* Allows (or not yet) the interconnect ports of physical bridge 'bridge'
+ * to be linked to each other. */
+void vswitch_set_phys_linked(struct vswitch *, const char *bridge, bool);
+
+/* The IDL, for modules above that read ports (read only). */
+struct ovsdb_idl *vswitch_idl(const struct vswitch *);
+
+/* Number of transactions committed, for tests and ovsagent/show. */
+unsigned int vswitch_n_txns(const struct vswitch *);
+
+void vswitch_format(const struct vswitch *, struct ds *);
+
+#endif /* vswitch.h */

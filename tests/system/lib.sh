@@ -1,0 +1,772 @@
+# Shared helpers for the system tests.  Sourced by tests/system/test-*.sh:
+#
+#     . "$(dirname "$0")/lib.sh"
+#     sandbox_init
+#     ovs_start hv1 netdev
+#     ...
+#
+# Every daemon a test talks to is private: each switch gets its own
+# ovsdb-server and ovs-vswitchd under $SANDBOX/<switch>, with OVS_RUNDIR and
+# friends pointing there, so the machine's own Open vSwitch is never used.
+# A "netdev" switch (userspace datapath, real packets) also gets its own
+# network namespace, because every netdev datapath creates a kernel tap device
+# called "ovs-netdev" and one per bridge, which would collide between two
+# switches in the same namespace.
+#
+# Results are printed as "ok - text", "not ok - text" and "skip - text"
+# lines, which tests/run-tests counts; lines starting with "# " are comments.
+#
+# Everything a test starts is written to $SANDBOX/.cleanup as it is started,
+# so that the EXIT trap (or tests/run-tests, after a test was killed) can
+# stop it all: see sandbox_reap.
+#
+# The file only defines functions and a few variables, and is safe under
+# "set -euo pipefail".
+
+OVSA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OVSA_LOGDIR=${OVSAGENT_TEST_LOGDIR:-$OVSA_TOP/build/test-logs}
+OVS_SCHEMA=${OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+
+# Where the programs under test live: build/out, or build/asan for
+# sanitizer builds (tests/run-tests exports OVSAGENT_OUT).
+if [ "${SANITIZE:-0}" = 1 ]; then
+    OVSAGENT_OUT=${OVSAGENT_OUT:-$OVSA_TOP/build/asan}
+else
+    OVSAGENT_OUT=${OVSAGENT_OUT:-$OVSA_TOP/build/out}
+fi
+OVSAGENT=${OVSAGENT:-$OVSAGENT_OUT/ovsagent}
+OVSAGENT_CLEANUP=${OVSAGENT_CLEANUP:-$OVSAGENT_OUT/ovsagent-cleanup}
+
+# Point the OVS utilities' defaults at a directory that does not exist, so
+# that a bare "ovs-vsctl" slipping into a test fails instead of talking to
+# the machine's own switch.  The ovs_* helpers below always set their own.
+export OVS_RUNDIR=/nonexistent/ovsagent-tests OVS_DBDIR=/nonexistent/ovsagent-tests
+export OVS_LOGDIR=/nonexistent/ovsagent-tests OVS_SYSCONFDIR=/nonexistent/ovsagent-tests
+export OVS_PKGDATADIR=/nonexistent/ovsagent-tests
+
+SANDBOX=
+SANDBOX_ID=
+_OVSA_NFAIL=0
+
+# Results go to the test's original stdout, also from inside a command
+# substitution or a checked command, so that none is ever swallowed.
+exec {_OVSA_OUT}>&1
+
+# ---------------------------------------------------------------------------
+# Reporting.
+
+# ok TEXT: one passed check.
+ok() { echo "ok - $*" >&"$_OVSA_OUT"; }
+
+# not_ok TEXT: one failed check; the test goes on, but will exit non-zero.
+not_ok() {
+    echo "not ok - $*" >&"$_OVSA_OUT"
+    _OVSA_NFAIL=$((_OVSA_NFAIL + 1))
+    # Also leave a mark on disk, in case we are in a subshell.
+    if [ -n "$SANDBOX" ] && [ -d "$SANDBOX" ]; then
+        echo "$*" >> "$SANDBOX/.failed"
+    fi
+}
+
+# skip TEXT: a check that could not be run here.
+skip() { echo "skip - $*" >&"$_OVSA_OUT"; }
+
+# fail TEXT: a failed check after which the test cannot go on.
+fail() { not_ok "$@"; exit 1; }
+
+# note TEXT: a comment in the test's output.
+note() { echo "# $*" >&"$_OVSA_OUT"; }
+
+# check TEXT -- CMD...: runs CMD (a program or a function); prints "ok" if it
+# succeeds, otherwise "not ok" followed by its output.  Returns CMD's status.
+check() {
+    _check_args "$@"
+    local text=$1 out rc=0
+    shift 2
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" = 0 ]; then
+        ok "$text"
+    else
+        not_ok "$text"
+        _indent "$out" "status $rc: $*"
+    fi
+    return "$rc"
+}
+
+# check_fails TEXT -- CMD...: like check, but CMD is expected to fail.
+check_fails() {
+    _check_args "$@"
+    local text=$1 out rc=0
+    shift 2
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" != 0 ]; then
+        ok "$text"
+        return 0
+    fi
+    not_ok "$text"
+    _indent "$out" "unexpectedly succeeded: $*"
+    return 1
+}
+
+_check_args() {
+    if [ $# -lt 3 ] || [ "$2" != "--" ]; then
+        fail "usage: check TEXT -- CMD... (called with: $*)"
+    fi
+}
+
+# _indent TEXT HEADER: prints HEADER and at most 50 lines of TEXT as comments.
+_indent() {
+    {
+        echo "#   $2"
+        [ -z "$1" ] || printf '%s\n' "$1" | head -n 50 | sed 's/^/#     /'
+    } >&"$_OVSA_OUT"
+}
+
+# not CMD...: succeeds if CMD fails (for wait_until and check, where "!" is
+# not available).
+not() { ! "$@"; }
+
+# wait_until TIMEOUT_S CMD...: runs CMD (output discarded) every 0.05 s until
+# it succeeds (returns 0) or TIMEOUT_S seconds (may be fractional) have
+# passed (returns 1).  Tests wait for conditions this way, never with sleep.
+wait_until() {
+    local timeout=$1
+    shift
+    local deadline=$(( $(_now_us) + $(_secs_to_us "$timeout") ))
+    while :; do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        if [ "$(_now_us)" -ge "$deadline" ]; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# Microseconds since the epoch, from bash's clock (no fork).
+_now_us() {
+    local t=${EPOCHREALTIME//[.,]/}
+    echo "$((10#$t))"
+}
+
+# "1.5" -> 1500000
+_secs_to_us() {
+    local s=${1%%.*} f=${1#*.}
+    [ "$f" != "$1" ] || f=
+    [ -n "$s" ] || s=0
+    f=${f}000000
+    echo "$(( 10#$s * 1000000 + 10#${f:0:6} ))"
+}
+
+# _rand_hex N: 2N random hex digits.
+_rand_hex() {
+    od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# _pid_alive PID: true if PID runs (a zombie counts as dead).
+_pid_alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat:0:1}" != Z ]
+}
+
+# _pid_is_ours PID DIR: true if PID runs and its command line mentions DIR,
+# so that a recycled pid is never killed by mistake.
+_pid_is_ours() {
+    _pid_alive "$1" && tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+# ---------------------------------------------------------------------------
+# The sandbox.
+
+# sandbox_init: makes $SANDBOX (under ${TMPDIR:-/tmp}) and the EXIT trap
+# that stops everything started in it and removes it (kept with
+# KEEP_SANDBOX=1).  If the test failed, the logs are copied to
+# build/test-logs/<test name>/ first.
+sandbox_init() {
+    [ "$(id -u)" = 0 ] || fail "system tests must run as root"
+    SANDBOX=$(mktemp -d "${TMPDIR:-/tmp}/$TEST_NAME.XXXXXX")
+    SANDBOX_ID=${SANDBOX##*.}
+    # Readable by others, for programs run with as_user.
+    chmod 755 "$SANDBOX"
+    : > "$SANDBOX/.cleanup"
+    _OVSA_NFAIL=0
+    trap _sandbox_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap '_sandbox_err $? $LINENO "$BASH_COMMAND"' ERR
+    note "sandbox $SANDBOX"
+}
+
+# Under "set -e", says which command ended the test.
+_sandbox_err() {
+    case $- in
+        *e*) not_ok "line $2: '$3' exited with status $1" ;;
+    esac
+}
+
+_sandbox_exit() {
+    local rc=$? failed=no dest
+    trap - EXIT ERR INT TERM
+    set +e
+    if [ "$rc" != 0 ] || [ "$_OVSA_NFAIL" != 0 ] || [ -e "$SANDBOX/.failed" ]; then
+        failed=yes
+    fi
+    sandbox_reap "$SANDBOX"
+    dest=$OVSA_LOGDIR/$TEST_NAME
+    rm -rf "$dest"
+    if [ "$failed" = yes ]; then
+        mkdir -p "$dest"
+        (cd "$SANDBOX" && find . -type f \( -name '*.log' -o -name '*.stderr' \
+            -o -name '*.ini' -o -name '*.conf' \) -exec cp --parents {} "$dest" \;)
+        note "logs copied to $dest"
+    fi
+    if [ "${KEEP_SANDBOX:-0}" = 1 ]; then
+        note "sandbox kept in $SANDBOX"
+    else
+        rm -rf "$SANDBOX"
+    fi
+    if [ "$failed" = yes ] && [ "$rc" = 0 ]; then
+        rc=1
+    fi
+    exit "$rc"
+}
+
+# _register KIND ARGS...: records something to stop at the end.
+#   pid PID NAME     a process started in the background (agents)
+#   switch DIR       a switch's ovsdb-server and ovs-vswitchd, by pidfile
+#   netns NAME       a network namespace
+#   link NAME        a network device in the root namespace
+_register() {
+    echo "$*" >> "$SANDBOX/.cleanup"
+}
+
+# sandbox_reap DIR: stops everything recorded in DIR/.cleanup, in an order
+# where nothing is stopped before what uses it.  Used by the EXIT trap, and by
+# tests/run-tests on a sandbox whose test was killed.
+sandbox_reap() {
+    local dir=$1 list=$1/.cleanup kind a b ns pid
+    [ -f "$list" ] || return 0
+    # 1. Background processes (agents): SIGTERM, then SIGKILL.
+    while read -r kind a b; do
+        [ "$kind" = pid ] || continue
+        _pid_is_ours "$a" "$dir" || continue
+        kill -TERM "$a" 2>/dev/null
+        wait_until 5 not _pid_alive "$a" || kill -KILL "$a" 2>/dev/null
+    done < "$list"
+    # 2. Switches: ovs-vswitchd, then its database.
+    while read -r kind a b; do
+        [ "$kind" = switch ] || continue
+        _daemon_stop "$a" ovs-vswitchd
+        _daemon_stop "$a" ovsdb-server
+    done < "$list"
+    # 3. Network namespaces, with anything still running inside them.  Their
+    # devices go with them (and a veth takes its peer along).
+    while read -r kind a b; do
+        [ "$kind" = netns ] || continue
+        ip netns list 2>/dev/null | grep -q "^$a\b" || continue
+        for pid in $(ip netns pids "$a" 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null
+        done
+        ip netns del "$a" 2>/dev/null
+    done < "$list"
+    # 4. Devices left in the root namespace.
+    while read -r kind a b; do
+        [ "$kind" = link ] || continue
+        ip link del "$a" 2>/dev/null
+    done < "$list"
+    mv "$list" "$list.done"
+}
+
+# ---------------------------------------------------------------------------
+# Private switches.
+
+# free_port: prints a TCP port that is free on 127.0.0.1 right now.
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# ovs_dir NAME: the switch's directory (its OVS_RUNDIR, logs, database).
+ovs_dir() {
+    local dir=$SANDBOX/$1
+    [ -f "$dir/type" ] || fail "no switch called '$1'"
+    echo "$dir"
+}
+
+# ovs_netns NAME: the switch's network namespace (empty for a dummy switch).
+ovs_netns() {
+    local dir
+    dir=$(ovs_dir "$1")
+    cat "$dir/netns"
+}
+
+# _ovs_prefix NAME: sets the array _PREFIX to the command prefix that runs a
+# program for switch NAME: inside its namespace, with its OVS_* variables.
+_ovs_prefix() {
+    local dir ns
+    dir=$(ovs_dir "$1")
+    ns=$(cat "$dir/netns")
+    _PREFIX=()
+    [ -z "$ns" ] || _PREFIX=(ip netns exec "$ns")
+    _PREFIX+=(env OVS_RUNDIR="$dir" OVS_DBDIR="$dir" OVS_LOGDIR="$dir"
+              OVS_SYSCONFDIR="$dir" OVS_PKGDATADIR="$dir")
+}
+
+# ovs_exec NAME CMD...: runs the program CMD for switch NAME (in its
+# namespace if it has one, with its OVS_* variables).
+ovs_exec() {
+    local _PREFIX
+    _ovs_prefix "$1"
+    shift
+    # The daemons started this way must not hold the test's stdout open.
+    "${_PREFIX[@]}" "$@" {_OVSA_OUT}>&-
+}
+
+# ovs_vsctl NAME ARGS...: ovs-vsctl against the switch's database.
+ovs_vsctl() {
+    local dir
+    dir=$(ovs_dir "$1")
+    shift
+    ovs_exec "${dir##*/}" ovs-vsctl --timeout=30 --db="unix:$dir/db.sock" "$@"
+}
+
+# ovs_ofctl NAME ARGS...: ovs-ofctl; a bridge name reaches its mgmt socket.
+ovs_ofctl() {
+    local name=$1
+    shift
+    ovs_exec "$name" ovs-ofctl "$@"
+}
+
+# ovs_appctl NAME TARGET ARGS...: ovs-appctl -t TARGET (ovs-vswitchd or
+# ovsdb-server) for the switch.
+ovs_appctl() {
+    local name=$1 target=$2
+    shift 2
+    ovs_exec "$name" ovs-appctl --timeout=30 -t "$target" "$@"
+}
+
+# ovs_db_tcp NAME: the TCP address of the switch's ovsdb-server.  It listens
+# inside the switch's namespace, so it is reachable from there (and from the
+# agent, which runs there too).
+ovs_db_tcp() {
+    local dir
+    dir=$(ovs_dir "$1")
+    echo "tcp:127.0.0.1:$(cat "$dir/db-port")"
+}
+
+# ovs_db_unix NAME: the unix socket address of its ovsdb-server, usable from
+# any namespace.
+ovs_db_unix() {
+    local dir
+    dir=$(ovs_dir "$1")
+    echo "unix:$dir/db.sock"
+}
+
+# ovs_start NAME [dummy|netdev] [VSWITCHD_ARGS...]: starts switch NAME.
+#   dummy   (default) ovs-vswitchd --enable-dummy=override: every datapath
+#           type ("system" included) is a dummy one and no kernel device is
+#           made; packets are injected with "netdev-dummy/receive".
+#   netdev  the userspace datapath on real devices, in a namespace of its own
+#           called ovsa-NAME-<sandbox id>.
+# Extra arguments go to ovs-vswitchd, also when it is restarted.
+ovs_start() {
+    local name=$1 type=${2:-dummy} dir ns=
+    shift
+    [ $# = 0 ] || shift
+    [ -n "$SANDBOX" ] || fail "ovs_start: call sandbox_init first"
+    case $type in
+        dummy|netdev) ;;
+        *) fail "ovs_start: unknown switch type '$type'" ;;
+    esac
+    dir=$SANDBOX/$name
+    [ ! -e "$dir" ] || fail "ovs_start: switch '$name' exists already"
+    mkdir -p "$dir"
+    if [ "$type" = netdev ]; then
+        ns=ovsa-$name-$SANDBOX_ID
+        ip netns add "$ns"
+        _register netns "$ns"
+        ip -n "$ns" link set lo up
+    fi
+    echo "$ns" > "$dir/netns"
+    : > "$dir/vswitchd-args"
+    [ $# = 0 ] || printf '%s\n' "$@" > "$dir/vswitchd-args"
+    echo "$type" > "$dir/type"
+    _register switch "$dir"
+    ln -s "$OVS_SCHEMA" "$dir/vswitch.ovsschema"
+
+    ovs_exec "$name" ovsdb-tool create "$dir/conf.db" "$dir/vswitch.ovsschema"
+    # Port 0: the kernel picks a free port, which the log tells us; a restart
+    # reuses it.
+    echo 0 > "$dir/db-port"
+    ovs_start_ovsdb "$name"
+    # What ovs-ctl would also set on a real host.
+    ovs_vsctl "$name" --no-wait -- init -- set Open_vSwitch . \
+        ovs_version="$(ovs-vswitchd --version | sed -n '1s/.* //p')" \
+        db_version="$(ovsdb-tool schema-version "$OVS_SCHEMA")" \
+        external_ids:system-id="$(cat /proc/sys/kernel/random/uuid)" \
+        external_ids:hostname="$name"
+    ovs_start_vswitchd "$name"
+}
+
+# ovs_start_ovsdb NAME: (re)starts the switch's ovsdb-server, on the TCP port
+# it had before.
+ovs_start_ovsdb() {
+    local name=$1 dir port
+    dir=$(ovs_dir "$name")
+    port=$(cat "$dir/db-port")
+    ovs_exec "$name" ovsdb-server "$dir/conf.db" \
+        --detach --no-chdir -vconsole:off \
+        --pidfile="$dir/ovsdb-server.pid" --log-file="$dir/ovsdb-server.log" \
+        --remote="punix:$dir/db.sock" \
+        --remote=db:Open_vSwitch,Open_vSwitch,manager_options \
+        --remote="ptcp:$port:127.0.0.1" \
+        || fail "ovsdb-server of switch $name did not start: $(tail -n 5 "$dir/ovsdb-server.log")"
+    if [ "$port" = 0 ]; then
+        wait_until 10 grep -q 'listening on port' "$dir/ovsdb-server.log" \
+            || fail "ovsdb-server of switch $name did not say its TCP port"
+        sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$dir/ovsdb-server.log" \
+            | tail -n 1 > "$dir/db-port"
+    fi
+}
+
+# ovs_start_vswitchd NAME: (re)starts the switch's ovs-vswitchd with the
+# options it was first given; returns once it has configured itself from the
+# database and answers "ovs-appctl version".
+ovs_start_vswitchd() {
+    local name=$1 dir args extra=()
+    dir=$(ovs_dir "$name")
+    mapfile -t extra < "$dir/vswitchd-args"
+    args=(--detach --no-chdir -vconsole:off --disable-system
+          --pidfile="$dir/ovs-vswitchd.pid" --log-file="$dir/ovs-vswitchd.log")
+    if [ "$(cat "$dir/type")" = dummy ]; then
+        args+=(--enable-dummy=override --disable-system-route)
+    fi
+    # With --detach, ovs-vswitchd returns once its first configuration is
+    # done, but it waits for the database forever: hence the timeout.
+    ovs_exec "$name" timeout 30 ovs-vswitchd "unix:$dir/db.sock" "${args[@]}" \
+        ${extra[@]+"${extra[@]}"} \
+        || fail "ovs-vswitchd of switch $name did not start: $(tail -n 5 "$dir/ovs-vswitchd.log")"
+    wait_until 10 ovs_appctl "$name" ovs-vswitchd version \
+        || fail "ovs-vswitchd of switch $name does not answer"
+}
+
+# _daemon_stop DIR DAEMON: "ovs-appctl exit" to the daemon with pidfile
+# DIR/DAEMON.pid, then waits for it to be gone (SIGKILL after 10 s).
+# Returns 1 if it had to be killed.
+_daemon_stop() {
+    local dir=$1 daemon=$2 pid rc=0
+    pid=$(cat "$dir/$daemon.pid" 2>/dev/null) || return 0
+    _pid_is_ours "$pid" "$dir" || return 0
+    # The control socket is a file: reachable from any namespace.
+    timeout 10 env OVS_RUNDIR="$dir" \
+        ovs-appctl -t "$dir/$daemon.$pid.ctl" exit >/dev/null 2>&1
+    if ! wait_until 10 not _pid_alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null
+        rc=1
+    fi
+    wait_until 2 not _pid_alive "$pid"
+    return "$rc"
+}
+
+# ovs_stop_vswitchd NAME / ovs_stop_ovsdb NAME: stops that daemon.
+ovs_stop_vswitchd() {
+    local dir
+    dir=$(ovs_dir "$1")
+    _daemon_stop "$dir" ovs-vswitchd || not_ok "ovs-vswitchd of $1 had to be killed"
+}
+ovs_stop_ovsdb() {
+    local dir
+    dir=$(ovs_dir "$1")
+    _daemon_stop "$dir" ovsdb-server || not_ok "ovsdb-server of $1 had to be killed"
+}
+
+# ovs_restart_vswitchd NAME / ovs_restart_ovsdb NAME: stop, then start again.
+ovs_restart_vswitchd() { ovs_stop_vswitchd "$1"; ovs_start_vswitchd "$1"; }
+ovs_restart_ovsdb() { ovs_stop_ovsdb "$1"; ovs_start_ovsdb "$1"; }
+
+# netns_uplink NAME: connects the namespace of netdev switch NAME to the root
+# namespace with a veth pair (once) and prints the root side's address, at
+# which a service of the root namespace (RabbitMQ, say, listening on all
+# addresses) is reachable from the switch's namespace, where 127.0.0.1 is
+# not the host's.  Addresses come from 198.18.0.0/15 (RFC 2544).
+netns_uplink() {
+    local name=$1 dir ns a b c host dev
+    dir=$(ovs_dir "$name")
+    if [ -f "$dir/uplink" ]; then
+        cat "$dir/uplink"
+        return
+    fi
+    ns=$(ovs_netns "$name")
+    [ -n "$ns" ] || fail "netns_uplink: switch $name has no namespace"
+    while :; do
+        a=$((18 + RANDOM % 2)) b=$((RANDOM % 256)) c=$((RANDOM % 64 * 4))
+        host=198.$a.$b.$c
+        ip -o addr show | grep -q " 198\.$a\.$b\.$((c + 1))/" || break
+    done
+    dev=oau$(_rand_hex 4)
+    ip link add "$dev" type veth peer name uplink netns "$ns"
+    _register link "$dev"
+    ip addr add "198.$a.$b.$((c + 1))/30" dev "$dev"
+    ip link set "$dev" up
+    ip -n "$ns" addr add "198.$a.$b.$((c + 2))/30" dev uplink
+    ip -n "$ns" link set uplink up
+    echo "198.$a.$b.$((c + 1))" | tee "$dir/uplink"
+}
+
+# ---------------------------------------------------------------------------
+# "VMs": network namespaces with one end of a veth pair, called eth0; the
+# other end, t-<VM>, is a port of a bridge.  A veth rather than an OVS
+# internal port, because an internal port of the userspace datapath is a tap
+# device that vanishes when ovs-vswitchd restarts.
+
+# vm_add SWITCH BRIDGE VM MAC IP/PREFIX [TAG]: a VM on BRIDGE of SWITCH, on
+# access VLAN TAG if given.  VM names have at most 13 characters.
+vm_add() {
+    local sw=$1 br=$2 vm=$3 mac=$4 ip=$5 tag=${6:-}
+    local extra=()
+    [ -z "$tag" ] || extra=(tag="$tag")
+    _vm_create "$sw" "$vm" "$mac" "$ip"
+    ovs_vsctl "$sw" add-port "$br" "t-$vm" ${extra[@]+"${extra[@]}"}
+}
+
+# vif_add SWITCH VM MAC IP/PREFIX IFACE_ID [BRIDGE]: a Neutron VIF as os-vif
+# plugs it: on br-int (or BRIDGE), with the Interface's external_ids
+# iface-id, attached-mac and iface-status=active, and no tag.
+vif_add() {
+    local sw=$1 vm=$2 mac=$3 ip=$4 id=$5 br=${6:-br-int}
+    _vm_create "$sw" "$vm" "$mac" "$ip"
+    ovs_vsctl "$sw" add-port "$br" "t-$vm" -- set Interface "t-$vm" \
+        external_ids:iface-id="$id" external_ids:attached-mac="$mac" \
+        external_ids:iface-status=active
+}
+
+# _vm_create SWITCH VM MAC IP/PREFIX: the namespace and the veth pair.
+_vm_create() {
+    local sw=$1 vm=$2 mac=$3 ip=$4 ns swns tmp dir
+    [ ${#vm} -le 13 ] || fail "VM name '$vm' is longer than 13 characters"
+    dir=$SANDBOX/vm/$vm
+    [ ! -e "$dir" ] || fail "VM '$vm' exists already"
+    mkdir -p "$dir"
+    ns=ovsa-vm-$vm-$SANDBOX_ID
+    swns=$(ovs_netns "$sw")
+    echo "$ns" > "$dir/netns"
+    echo "$sw" > "$dir/switch"
+    ip netns add "$ns"
+    _register netns "$ns"
+    ip -n "$ns" link set lo up
+    # Created under a random name, so that tests running side by side do not
+    # collide in the root namespace, then renamed where it ends up.
+    tmp=oa$(_rand_hex 4)
+    ip link add "$tmp" type veth peer name eth0 netns "$ns"
+    if [ -n "$swns" ]; then
+        ip link set "$tmp" netns "$swns"
+        ip -n "$swns" link set "$tmp" name "t-$vm"
+        ip -n "$swns" link set "t-$vm" up
+    else
+        _register link "t-$vm"
+        ip link set "$tmp" name "t-$vm"
+        ip link set "t-$vm" up
+    fi
+    ip -n "$ns" link set eth0 address "$mac"
+    ip -n "$ns" addr add "$ip" dev eth0
+    ip -n "$ns" link set eth0 up
+}
+
+# vm_netns VM: the VM's namespace.  vm_exec VM CMD...: runs CMD in it.
+vm_netns() {
+    local dir=$SANDBOX/vm/$1
+    [ -f "$dir/netns" ] || fail "no VM called '$1'"
+    cat "$dir/netns"
+}
+vm_exec() {
+    local ns
+    ns=$(vm_netns "$1")
+    shift
+    ip netns exec "$ns" "$@"
+}
+
+# vm_ping VM IP: true if VM gets an answer from IP (3 pings, 1 s timeout).
+vm_ping() {
+    vm_exec "$1" ping -q -c 3 -i 0.2 -W 1 "$2"
+}
+
+# ---------------------------------------------------------------------------
+# Flows.
+
+# dump_flows SWITCH BRIDGE: the bridge's flows, one per line, sorted, with
+# cookies, durations and counters removed (timeouts and reset_counts kept),
+# port names instead of numbers.
+dump_flows() {
+    ovs_ofctl "$1" -O OpenFlow13 --no-stats --names dump-flows "$2" \
+        | sed -e '/^OFPST_FLOW\|^NXST_FLOW/d' -e 's/^ *//' \
+              -e 's/cookie=0x[0-9a-f]*, *//' -e 's/duration=[0-9.]*s, *//' \
+              -e 's/n_packets=[0-9]*, *//' -e 's/n_bytes=[0-9]*, *//' \
+              -e 's/idle_age=[0-9]*, *//' -e 's/hard_age=[0-9]*, *//' \
+        | LC_ALL=C sort
+}
+
+# dump_cookies SWITCH BRIDGE: the distinct cookies of the bridge's flows.
+dump_cookies() {
+    ovs_ofctl "$1" -O OpenFlow13 dump-flows "$2" \
+        | sed -n 's/.*cookie=\(0x[0-9a-f]*\).*/\1/p' | LC_ALL=C sort -u
+}
+
+# ---------------------------------------------------------------------------
+# The agent.
+
+# agent_conf SWITCH [KEY=VALUE | SECTION.KEY=VALUE...]: prints a minimal
+# openvswitch_agent.ini for SWITCH.  A bare KEY is in [ovs].  Tests append
+# further sections to the file.
+agent_conf() {
+    local sw=$1 dp kv sect key val i found
+    shift
+    dp=system   # on a dummy switch, "system" is a dummy datapath too
+    [ "$(cat "$(ovs_dir "$sw")/type")" = dummy ] || dp=netdev
+    # Parallel arrays: section, key, value, in output order.
+    local -a S=(ovs ovs ovs ovs ovs) K V
+    K=(ovsdb_connection of_listen_address of_listen_port datapath_type local_ip)
+    V=("$(ovs_db_tcp "$sw")" 127.0.0.1 "$(free_port)" "$dp" 127.0.0.1)
+    for kv in "$@"; do
+        key=${kv%%=*} val=${kv#*=}
+        sect=ovs
+        if [[ $key == *.* ]]; then
+            sect=${key%%.*} key=${key#*.}
+        fi
+        found=no
+        for i in "${!K[@]}"; do
+            if [ "${S[i]}" = "$sect" ] && [ "${K[i]}" = "$key" ]; then
+                V[i]=$val found=yes
+            fi
+        done
+        [ "$found" = yes ] || { S+=("$sect"); K+=("$key"); V+=("$val"); }
+    done
+    # Print section by section, in order of first appearance.
+    local -a order=()
+    for sect in "${S[@]}"; do
+        [[ " ${order[*]} " == *" $sect "* ]] || order+=("$sect")
+    done
+    for sect in "${order[@]}"; do
+        echo "[$sect]"
+        for i in "${!K[@]}"; do
+            [ "${S[i]}" != "$sect" ] || echo "${K[i]} = ${V[i]}"
+        done
+        echo
+    done
+}
+
+# agent_start NAME SWITCH CONFFILE [ARGS...]: starts $OVSAGENT in the
+# background (in the switch's namespace) with --config-file CONFFILE,
+# --log-file $SANDBOX/NAME.log and --unixctl $SANDBOX/NAME.ctl; its stdout
+# and stderr go to $SANDBOX/NAME.stderr.
+agent_start() {
+    local name=$1 sw=$2 conf=$3 _PREFIX pid
+    shift 3
+    [ -x "$OVSAGENT" ] || fail "agent_start: $OVSAGENT is not built"
+    [ ! -e "$SANDBOX/$name.pid" ] || fail "agent_start: agent '$name' runs already"
+    _ovs_prefix "$sw"
+    # The prefix only execs (ip netns exec, env), so $! is the agent itself.
+    ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+        "${_PREFIX[@]}" "$OVSAGENT" --config-file "$conf" \
+        --log-file "$SANDBOX/$name.log" --unixctl "$SANDBOX/$name.ctl" "$@" \
+        >> "$SANDBOX/$name.stderr" 2>&1 {_OVSA_OUT}>&- &
+    pid=$!
+    echo "$pid" > "$SANDBOX/$name.pid"
+    _register pid "$pid" "$name"
+}
+
+_agent_pid() {
+    cat "$SANDBOX/$1.pid" 2>/dev/null || fail "no agent called '$1'"
+}
+
+# agent_stop NAME: SIGTERM, and waits up to 10 s for the agent to exit
+# (not ok, and SIGKILL, if it does not).  Also not ok if a sanitizer
+# complained on its stderr.  Returns its exit status.
+agent_stop() {
+    local name=$1 pid rc=0
+    pid=$(_agent_pid "$name")
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_until 10 not _pid_alive "$pid"; then
+        not_ok "agent $name did not exit within 10 s of SIGTERM"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || rc=$?
+    rm -f "$SANDBOX/$name.pid"
+    _agent_sanitizer_check "$name"
+    return "$rc"
+}
+
+# agent_kill NAME: SIGKILL, as a crash would.
+agent_kill() {
+    local name=$1 pid
+    pid=$(_agent_pid "$name")
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    rm -f "$SANDBOX/$name.pid"
+}
+
+_agent_sanitizer_check() {
+    local err=$SANDBOX/$1.stderr
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$err" 2>/dev/null; then
+        not_ok "agent $1: sanitizer report"
+        _indent "$(grep -m 20 -A 10 -E 'ERROR: |runtime error:' "$err")" "$err:"
+    fi
+}
+
+# agent_appctl NAME CMD...: a command on the agent's unixctl socket.
+agent_appctl() {
+    local name=$1
+    shift
+    ovs-appctl --timeout=30 -t "$SANDBOX/$name.ctl" "$@"
+}
+
+# log_clean FILE [TEXT]: ok if the vlog FILE has no WARN, ERR or EMER line
+# other than those matching one of the extended regexps in the array
+# ALLOWED_LOG_PATTERNS (which a test may set); not ok, with the lines,
+# otherwise.
+log_clean() {
+    local file=$1 text=${2:-$1 has no unexpected warnings} bad p
+    [ -f "$file" ] || { not_ok "$text: $file missing"; return 1; }
+    # 2024-01-01T00:00:00.000Z|00001|module|WARN|message
+    bad=$(grep -E '^[^|]*\|[0-9]+\|[^|]*\|(WARN|ERR|EMER)\|' "$file" || true)
+    for p in ${ALLOWED_LOG_PATTERNS[@]+"${ALLOWED_LOG_PATTERNS[@]}"}; do
+        [ -n "$bad" ] || break
+        bad=$(printf '%s\n' "$bad" | grep -Ev -- "$p" || true)
+    done
+    if [ -z "$bad" ]; then
+        ok "$text"
+        return 0
+    fi
+    not_ok "$text"
+    _indent "$bad" "unexpected lines:"
+    return 1
+}
+
+# agent_log_clean NAME: log_clean on the agent's log.
+agent_log_clean() {
+    log_clean "$SANDBOX/$1.log" "agent $1 log has no unexpected warnings"
+}
+
+# ---------------------------------------------------------------------------
+# Other users.
+
+# ensure_user USER: creates the system user USER (and its group) if missing.
+ensure_user() {
+    id -u "$1" >/dev/null 2>&1 \
+        || useradd --system --user-group --no-create-home \
+                   --shell /usr/sbin/nologin "$1"
+}
+
+# as_user USER CMD...: runs CMD as USER, with USER's groups and no
+# capabilities.
+as_user() {
+    local user=$1
+    shift
+    setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups -- "$@"
+}

@@ -1,0 +1,240 @@
+/*
+ * Unit tests for flow-table: the desired/installed diff that every flow
+ * write of the agent goes through.  No switch is involved; batches are
+ * "acknowledged" by hand, and what a switch would hold is simulated by
+ * feeding flow stats back in.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byte-order.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "ovs/flow-table.h"
+#include "util.h"
+
+static int n_passed, n_failed;
+
+static void
+check(bool ok, const char *what)
+{
+    printf("%s - %s\n", ok ? "ok" : "not ok", what);
+    if (ok) {
+        n_passed++;
+    } else {
+        n_failed++;
+    }
+}
+
+static void
+add(struct flow_table *ft, const char *owner, const char *flow)
+{
+    char *error = flow_table_add(ft, owner, 0, "%s", flow);
+    if (error) {
+        printf("# %s\n", error);
+        free(error);
+        n_failed++;
+    }
+}
+
+/* Counts the flow_mods of 'batch' with 'command'. */
+static size_t
+count_cmd(const struct flow_batch *batch, uint16_t command)
+{
+    size_t n = 0;
+    const struct ofputil_flow_mod *fm;
+    LIST_FOR_EACH (fm, list_node, &batch->fms) {
+        n += fm->command == command;
+    }
+    return n;
+}
+
+/* Loads into 'ft' an installed flow parsed from 'text' with 'cookie', as a
+ * flow dump would report it. */
+static void
+installed(struct flow_table *ft, uint64_t cookie, const char *text)
+{
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_flow_mod_str(&fm, text, NULL, NULL, OFPFC_ADD,
+                                         &usable);
+    ovs_assert(!error);
+    struct ofputil_flow_stats fs;
+    memset(&fs, 0, sizeof fs);
+    minimatch_expand(&fm.match, &fs.match);
+    fs.cookie = htonll(cookie);
+    fs.table_id = fm.table_id;
+    fs.priority = fm.priority;
+    fs.ofpacts = fm.ofpacts;
+    fs.ofpacts_len = fm.ofpacts_len;
+    flow_table_installed_add(ft, &fs);
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+}
+
+static const uint8_t owned[] = { 0, 23, 60 };
+
+/* Installs everything 'ft' wants, in batches of 'max'; returns batches. */
+static int
+settle(struct flow_table *ft, size_t max)
+{
+    int n = 0;
+    struct flow_batch *b;
+    while ((b = flow_table_diff(ft, max)) != NULL && n < 100) {
+        flow_batch_done(ft, b, true);
+        n++;
+    }
+    return n;
+}
+
+static void
+test_fresh_switch(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 0x1234, owned, 3);
+    add(ft, "base", "table=0,priority=0,actions=goto_table:59");
+    add(ft, "base", "table=23,priority=0,actions=drop");
+    add(ft, "base", "table=60,priority=3,actions=NORMAL");
+    flow_table_installed_set_empty(ft);
+
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 3 && count_cmd(b, OFPFC_ADD) == 3 && b->last,
+          "empty switch: one batch of three adds");
+    flow_batch_done(ft, b, true);
+    check(flow_table_installed_seqno(ft) == flow_table_desired_seqno(ft),
+          "after the ack the table is in sync");
+    check(!flow_table_diff(ft, 100), "nothing more to send");
+
+    /* Restating the same flows changes nothing on the wire. */
+    flow_table_clear_owner(ft, "base");
+    add(ft, "base", "table=0,priority=0,actions=goto_table:59");
+    add(ft, "base", "table=23,priority=0,actions=drop");
+    add(ft, "base", "table=60,priority=3,actions=NORMAL");
+    check(!flow_table_diff(ft, 100), "recomputing identical flows sends nothing");
+    flow_table_destroy(ft);
+}
+
+static void
+test_batches_and_failure(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 1, owned, 3);
+    for (int i = 1; i <= 10; i++) {
+        char *f = xasprintf("table=60,priority=10,in_port=%d,actions=drop", i);
+        add(ft, "p", f);
+        free(f);
+    }
+    flow_table_installed_set_empty(ft);
+    struct flow_batch *b = flow_table_diff(ft, 4);
+    check(b && b->n == 4 && !b->last, "batches are capped at the maximum");
+    flow_batch_done(ft, b, false);
+    check(flow_table_n_installed(ft) == 0, "a failed batch installs nothing");
+    check(settle(ft, 4) == 3, "ten flows go out in three batches of four");
+    check(flow_table_n_installed(ft) == 10, "all ten installed");
+    flow_table_destroy(ft);
+}
+
+static void
+test_rejected_flow(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 1, owned, 3);
+    add(ft, "p", "table=60,priority=10,in_port=1,actions=drop");
+    flow_table_installed_set_empty(ft);
+    struct flow_batch *b = flow_table_diff(ft, 1);
+    const struct ofputil_flow_mod *fm
+        = CONTAINER_OF(ovs_list_front(&b->fms), struct ofputil_flow_mod,
+                       list_node);
+    flow_table_reject(ft, fm);
+    flow_batch_done(ft, b, false);
+    check(!flow_table_diff(ft, 1), "a rejected flow is not sent again");
+    flow_table_clear_owner(ft, "p");
+    add(ft, "p", "table=60,priority=10,in_port=1,actions=NORMAL");
+    b = flow_table_diff(ft, 1);
+    check(b && b->n == 1, "a changed flow is tried again");
+    flow_batch_done(ft, b, true);
+    flow_table_destroy(ft);
+}
+
+static void
+test_restart_replaces_foreign_cookie(void)
+{
+    /* The previous run left its flows with cookie 0xaaaa, one of them no
+     * longer wanted, plus a flow of someone else's in a table we do not
+     * own. */
+    struct flow_table *ft = flow_table_create("br-int", 0xbbbb, owned, 3);
+    installed(ft, 0xaaaa, "table=0,priority=0,actions=goto_table:59");
+    installed(ft, 0xaaaa, "table=23,priority=0,actions=drop");
+    installed(ft, 0xaaaa, "table=60,priority=9,in_port=7,actions=drop");
+    installed(ft, 0xcccc, "table=99,priority=1,actions=drop");
+    add(ft, "base", "table=0,priority=0,actions=goto_table:59");
+    add(ft, "base", "table=23,priority=0,actions=drop");
+
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && count_cmd(b, OFPFC_ADD) == 2 && count_cmd(b, OFPFC_DELETE) == 0,
+          "restart: our flows are re-added first, nothing deleted yet");
+    flow_batch_done(ft, b, true);
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE) == 1,
+          "then one delete by the old cookie");
+    const struct ofputil_flow_mod *fm
+        = CONTAINER_OF(ovs_list_front(&b->fms), struct ofputil_flow_mod,
+                       list_node);
+    check(ntohll(fm->cookie) == 0xaaaa && fm->cookie_mask == OVS_BE64_MAX
+          && fm->table_id == 0xff, "the delete matches cookie 0xaaaa exactly");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100), "a foreign flow in a table we do not own "
+          "stays");
+    check(flow_table_n_installed(ft) == 3, "two flows of ours plus the "
+          "foreign one remain");
+    flow_table_destroy(ft);
+}
+
+static void
+test_owners(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 1, owned, 3);
+    add(ft, "a", "table=60,priority=10,in_port=1,actions=drop");
+    add(ft, "b", "table=60,priority=10,in_port=1,actions=drop");
+    add(ft, "b", "table=60,priority=10,in_port=2,actions=drop");
+    flow_table_installed_set_empty(ft);
+    settle(ft, 100);
+    flow_table_clear_owner(ft, "b");
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1,
+          "removing an owner deletes only the flows nobody else wants");
+    flow_batch_done(ft, b, true);
+    check(flow_table_n_installed(ft) == 1, "the shared flow stays");
+
+    /* Changing actions in place is one add, no delete. */
+    add(ft, "a", "table=60,priority=10,in_port=1,actions=NORMAL");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_ADD) == 1,
+          "new actions for the same key: one add");
+    flow_batch_done(ft, b, true);
+
+    char *error = flow_table_add(ft, "a", 0, "table=60,priority=1,bogus=1,"
+                                 "actions=drop");
+    check(error != NULL, "a bad flow string is an error, not a crash");
+    free(error);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_format_desired(ft, &s);
+    check(strstr(ds_cstr(&s), "in_port=1") != NULL, "desired flows format");
+    ds_destroy(&s);
+    flow_table_destroy(ft);
+}
+
+int
+main(void)
+{
+    test_fresh_switch();
+    test_batches_and_failure();
+    test_rejected_flow();
+    test_restart_replaces_foreign_cookie();
+    test_owners();
+    printf("%d passed, %d failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}
