@@ -225,9 +225,9 @@ static const struct cli_opt cli_opts[] = {
     { "version", 0, CLI_VERSION, 0, PROG_ALL, NULL,
       "show the version and exit" },
     { "config-file", 0, CLI_CONFIG_FILE, 0, PROG_ALL, "PATH",
-      "read a config file; repeatable, later files override earlier ones" },
+      "read a config file; later files override earlier" },
     { "config-dir", 0, CLI_CONFIG_DIR, 0, PROG_ALL, "DIR",
-      "read every *.conf file in DIR, in name order; repeatable" },
+      "read every DIR/*.conf, in name order" },
     { "debug", 'd', CLI_TRUE, O_DEBUG, PROG_ALL, NULL,
       "log at debug level ([DEFAULT] debug)" },
     { "nodebug", 0, CLI_FALSE, O_DEBUG, PROG_ALL, NULL,
@@ -236,7 +236,7 @@ static const struct cli_opt cli_opts[] = {
       "log to PATH ([DEFAULT] log_file)" },
     { "logfile", 0, CLI_VALUE, O_LOG_FILE, PROG_ALL, "PATH", NULL },
     { "log-dir", 0, CLI_VALUE, O_LOG_DIR, PROG_ALL, "DIR",
-      "directory of a relative --log-file ([DEFAULT] log_dir)" },
+      "base of a relative --log-file ([DEFAULT] log_dir)" },
     { "logdir", 0, CLI_VALUE, O_LOG_DIR, PROG_ALL, "DIR", NULL },
     { "use-syslog", 0, CLI_TRUE, O_USE_SYSLOG, PROG_ALL, NULL,
       "log to syslog ([DEFAULT] use_syslog)" },
@@ -247,7 +247,7 @@ static const struct cli_opt cli_opts[] = {
     { "unixctl", 0, CLI_UNIXCTL, 0, PROG_ALL, "PATH",
       "control socket path" },
     { "ovs_all_ports", 0, CLI_TRUE, O_OVS_ALL_PORTS, PROG_CLEANUP, NULL,
-      "delete all ports on all OVS bridges, not only Neutron's" },
+      "delete every port of every OVS bridge" },
     { "noovs_all_ports", 0, CLI_FALSE, O_OVS_ALL_PORTS, PROG_CLEANUP, NULL,
       "the inverse of --ovs_all_ports" },
 };
@@ -831,7 +831,11 @@ print_usage(enum config_program prog, FILE *out)
         if (c->metavar) {
             ds_put_format(&s, " %s", c->metavar);
         }
-        fprintf(out, "  %-27s %s\n", ds_cstr(&s), c->help);
+        if (s.length > 22) {
+            fprintf(out, "  %s\n%26s%s\n", ds_cstr(&s), "", c->help);
+        } else {
+            fprintf(out, "  %-22s  %s\n", ds_cstr(&s), c->help);
+        }
         ds_destroy(&s);
     }
 }

@@ -132,9 +132,10 @@ const char *fw_driver_name(enum fw_driver d);
 const struct bridge_mapping *agent_config_find_bridge(const struct agent_config *,
                                                 const char *bridge);
 
-/* What agent_config_parse() may look at besides argv.  agent_config_from_argv()
- * uses what agent_config_env_init() sets; unit tests change it so that the
- * machine they run on does not leak into their results. */
+/* What agent_config_parse() may look at besides argv.
+ * agent_config_from_argv() uses what agent_config_env_init() sets; unit tests
+ * change it so that the machine they run on does not leak into their
+ * results. */
 struct agent_config_env {
     /* As for agent_config_from_argv(). */
     bool check_host;

@@ -560,8 +560,8 @@ ini_parse_int(const char *s, long long min, long long max, int *valuep)
     bool overflow = false;
     const char *digits = p;
     for (; p < end; p++) {
-        if (*p == '_' && p > digits && p + 1 < end && isdigit((unsigned char) p[1])
-            && p[-1] != '_') {
+        if (*p == '_' && p > digits && p[-1] != '_' && p + 1 < end
+            && isdigit((unsigned char) p[1])) {
             continue;
         }
         if (!isdigit((unsigned char) *p)) {
