@@ -33,6 +33,9 @@ configure_logging(const struct agent_config *cfg)
         char *path = (cfg->log_dir && cfg->log_file[0] != '/'
                       ? xasprintf("%s/%s", cfg->log_dir, cfg->log_file)
                       : xstrdup(cfg->log_file));
+        /* Quiet stderr first: opening the file logs at INFO. */
+        vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+        vlog_set_levels(NULL, VLF_FILE, level);
         int error = vlog_set_log_file(path);
         if (error) {
             fprintf(stderr, "%s: cannot open log file %s (%s)\n",
@@ -41,8 +44,6 @@ configure_logging(const struct agent_config *cfg)
             return false;
         }
         free(path);
-        vlog_set_levels(NULL, VLF_FILE, level);
-        vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     } else {
         vlog_set_levels(NULL, VLF_CONSOLE, level);
     }

@@ -38,7 +38,8 @@ ovsdb_remote_is_ssl(const char *remote)
 void
 ovsdb_remote_configure_ssl(const struct agent_config *cfg)
 {
-    if (!cfg->ovsdb_connection || !ovsdb_remote_is_ssl(cfg->ovsdb_connection)) {
+    const char *remote = cfg->ovsdb_connection;
+    if (!remote || !ovsdb_remote_is_ssl(remote)) {
         return;
     }
 
@@ -52,13 +53,18 @@ ovsdb_remote_configure_ssl(const struct agent_config *cfg)
     };
     for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
         if (!options[i].value) {
-            VLOG_WARN("%s: [ovs] %s is not set", cfg->ovsdb_connection,
-                      options[i].name);
+            VLOG_WARN("%s: [ovs] %s is not set", remote, options[i].name);
         }
     }
 
     if (cfg->ssl_key_file && cfg->ssl_cert_file) {
+        /* Both at once, so that a changed pair is never checked half
+         * updated. */
         stream_ssl_set_key_and_cert(cfg->ssl_key_file, cfg->ssl_cert_file);
+    } else if (cfg->ssl_key_file) {
+        stream_ssl_set_private_key_file(cfg->ssl_key_file);
+    } else if (cfg->ssl_cert_file) {
+        stream_ssl_set_certificate_file(cfg->ssl_cert_file);
     }
     if (cfg->ssl_ca_cert_file) {
         stream_ssl_set_ca_cert_file(cfg->ssl_ca_cert_file, false);

@@ -27,6 +27,7 @@ OVSA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OVSA_LOGDIR=${OVSAGENT_TEST_LOGDIR:-$OVSA_TOP/build/test-logs}
 OVS_SCHEMA=${OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+OVSA_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 
 # Where the programs under test live: build/out, or build/asan for
 # sanitizer builds (tests/run-tests exports OVSAGENT_OUT).
@@ -48,6 +49,7 @@ export OVS_PKGDATADIR=/nonexistent/ovsagent-tests
 SANDBOX=
 SANDBOX_ID=
 _OVSA_NFAIL=0
+_OVSA_REPORTED=0
 
 # Results go to the test's original stdout, also from inside a command
 # substitution or a checked command, so that none is ever swallowed.
@@ -79,7 +81,10 @@ fail() { not_ok "$@"; exit 1; }
 note() { echo "# $*" >&"$_OVSA_OUT"; }
 
 # check TEXT -- CMD...: runs CMD (a program or a function); prints "ok" if it
-# succeeds, otherwise "not ok" followed by its output.  Returns CMD's status.
+# succeeds, otherwise "not ok" followed by its output.  Returns CMD's status,
+# so that under "set -e" a failed check ends the test, as OVS's AT_CHECK
+# does (add "|| true" to go on).  CMD runs in a subshell: variables it sets
+# are lost.
 check() {
     _check_args "$@"
     local text=$1 out rc=0
@@ -90,6 +95,7 @@ check() {
     else
         not_ok "$text"
         _indent "$out" "status $rc: $*"
+        _OVSA_REPORTED=1
     fi
     return "$rc"
 }
@@ -106,6 +112,7 @@ check_fails() {
     fi
     not_ok "$text"
     _indent "$out" "unexpectedly succeeded: $*"
+    _OVSA_REPORTED=1
     return 1
 }
 
@@ -194,6 +201,7 @@ sandbox_init() {
     chmod 755 "$SANDBOX"
     : > "$SANDBOX/.cleanup"
     _OVSA_NFAIL=0
+_OVSA_REPORTED=0
     trap _sandbox_exit EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -201,8 +209,13 @@ sandbox_init() {
     note "sandbox $SANDBOX"
 }
 
-# Under "set -e", says which command ended the test.
+# Under "set -e", says which command ended the test, unless it was a check
+# that said so already.
 _sandbox_err() {
+    if [ "$_OVSA_REPORTED" = 1 ]; then
+        _OVSA_REPORTED=0
+        return
+    fi
     case $- in
         *e*) not_ok "line $2: '$3' exited with status $1" ;;
     esac
@@ -286,7 +299,7 @@ sandbox_reap() {
 
 # free_port: prints a TCP port that is free on 127.0.0.1 right now.
 free_port() {
-    python3 -c 'import socket
+    "$OVSA_PYTHON" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
@@ -442,10 +455,14 @@ ovs_start_vswitchd() {
     local name=$1 dir args extra=()
     dir=$(ovs_dir "$name")
     mapfile -t extra < "$dir/vswitchd-args"
-    args=(--detach --no-chdir -vconsole:off --disable-system
+    args=(--detach --no-chdir -vconsole:off
           --pidfile="$dir/ovs-vswitchd.pid" --log-file="$dir/ovs-vswitchd.log")
+    # Order matters: --enable-dummy=override must come before
+    # --disable-system, or the dummy "system" datapath is refused too.
     if [ "$(cat "$dir/type")" = dummy ]; then
-        args+=(--enable-dummy=override --disable-system-route)
+        args+=(--enable-dummy=override --disable-system --disable-system-route)
+    else
+        args+=(--disable-system)
     fi
     # With --detach, ovs-vswitchd returns once its first configuration is
     # done, but it waits for the database forever: hence the timeout.
@@ -516,6 +533,7 @@ netns_uplink() {
     ip link set "$dev" up
     ip -n "$ns" addr add "198.$a.$b.$((c + 2))/30" dev uplink
     ip -n "$ns" link set uplink up
+    echo "$dev" > "$dir/uplink-dev"
     echo "198.$a.$b.$((c + 1))" | tee "$dir/uplink"
 }
 
@@ -575,7 +593,24 @@ _vm_create() {
     fi
     ip -n "$ns" link set eth0 address "$mac"
     ip -n "$ns" addr add "$ip" dev eth0
+    _tx_csum_off "$ns" eth0
     ip -n "$ns" link set eth0 up
+}
+
+# _tx_csum_off NETNS DEV: turns transmit checksum offload off on DEV (what
+# "ethtool -K DEV tx off" does, with the SIOCETHTOOL ioctl, as ethtool may
+# not be installed).  The userspace datapath forwards what it reads from a
+# veth as is: a TCP packet whose checksum was left to the hardware would
+# reach the other VM with a bad checksum and be dropped.
+_tx_csum_off() {
+    ip netns exec "$1" "$OVSA_PYTHON" -c '
+import array, fcntl, socket, struct, sys
+ETHTOOL_STXCSUM, SIOCETHTOOL = 0x17, 0x8946
+value = array.array("I", [ETHTOOL_STXCSUM, 0])
+ifreq = struct.pack("16sP", sys.argv[1].encode(), value.buffer_info()[0])
+fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), SIOCETHTOOL,
+            ifreq.ljust(40, b"\0"))
+' "$2"
 }
 
 # vm_netns VM: the VM's namespace.  vm_exec VM CMD...: runs CMD in it.
@@ -686,8 +721,8 @@ _agent_pid() {
 }
 
 # agent_stop NAME: SIGTERM, and waits up to 10 s for the agent to exit
-# (not ok, and SIGKILL, if it does not).  Also not ok if a sanitizer
-# complained on its stderr.  Returns its exit status.
+# (not ok, and SIGKILL, if it does not).  Also not ok if it exits with a
+# status other than 0 or 143, or if a sanitizer complained on its stderr.
 agent_stop() {
     local name=$1 pid rc=0
     pid=$(_agent_pid "$name")
@@ -696,10 +731,16 @@ agent_stop() {
         not_ok "agent $name did not exit within 10 s of SIGTERM"
         kill -KILL "$pid" 2>/dev/null || true
     fi
+    # The exit status is known only in the shell that started the agent
+    # (127 elsewhere).  143 is death by SIGTERM, which OVS's signal handling
+    # re-raises after cleaning up.
     wait "$pid" 2>/dev/null || rc=$?
+    case $rc in
+        0|127|143) ;;
+        *) not_ok "agent $name exited with status $rc after SIGTERM" ;;
+    esac
     rm -f "$SANDBOX/$name.pid"
     _agent_sanitizer_check "$name"
-    return "$rc"
 }
 
 # agent_kill NAME: SIGKILL, as a crash would.

@@ -49,6 +49,18 @@ no_sanitizer_report() {
     fi
 }
 
+# add_br SWITCH BRIDGE...: the bridges, on the "dummy" datapath, which every
+# dummy switch has whatever else it overrides (the cleanup only reads and
+# writes the database, so the datapath does not matter to it).
+add_br() {
+    local sw=$1 br args=()
+    shift
+    for br in "$@"; do
+        args+=(-- add-br "$br" -- set Bridge "$br" datapath_type=dummy)
+    done
+    ovs_vsctl "$sw" "${args[@]}"
+}
+
 # vif SWITCH BRIDGE PORT MAC [EXTRA_EXTERNAL_ID...]: a port as os-vif plugs
 # it: an internal interface with iface-id, attached-mac and iface-status.
 vif() {
@@ -67,7 +79,7 @@ vif() {
 ovs_start hv dummy
 
 # --- br-int as the reference capture had it, plus br-tun and br-phys ------
-ovs_vsctl hv add-br br-int -- add-br br-tun -- add-br br-phys
+add_br hv br-int br-tun br-phys
 vif hv br-int tapvx-a fa:16:3e:00:00:0a
 vif hv br-int tapskip fa:16:3e:00:00:0b skip_cleanup=true
 vif hv br-int qr-5e1a7c2b-01 fa:16:3e:00:00:0c
@@ -81,11 +93,13 @@ ovs_vsctl hv add-bond br-int bond0 bif1 bif2 \
     -- set Interface bif2 type=internal \
        external_ids:iface-id=a0c1b7d2-0000-4000-8000-000000000002 \
        external_ids:attached-mac=fa:16:3e:00:00:0d
-ovs_vsctl hv \
-    -- add-port br-int patch-tun -- set Interface patch-tun type=patch options:peer=patch-int \
-    -- add-port br-tun patch-int -- set Interface patch-int type=patch options:peer=patch-tun \
-    -- add-port br-int int-br-phys -- set Interface int-br-phys type=patch options:peer=phy-br-phys \
-    -- add-port br-phys phy-br-phys -- set Interface phy-br-phys type=patch options:peer=int-br-phys
+# patch_args BRIDGE PORT PEER: ovs-vsctl arguments for a patch port.
+patch_args() {
+    echo -- add-port "$1" "$2" -- set Interface "$2" type=patch options:peer="$3"
+}
+# shellcheck disable=SC2046 # word splitting wanted
+ovs_vsctl hv $(patch_args br-int patch-tun patch-int) $(patch_args br-tun patch-int patch-tun) \
+    $(patch_args br-int int-br-phys phy-br-phys) $(patch_args br-phys phy-br-phys int-br-phys)
 vif hv br-tun tapvx-t fa:16:3e:00:00:1a
 ovs_vsctl hv add-port br-tun vxlan-0a000002 -- set Interface vxlan-0a000002 \
     type=vxlan options:remote_ip=10.0.0.2 options:local_ip=10.0.0.1 \
@@ -108,7 +122,7 @@ same "br-tun untouched" "$(ports hv br-tun)" "$tun_before"
 same "br-phys untouched" "$(ports hv br-phys)" "$phys_before"
 same "the deleted ports' Interface rows are gone" \
     "$(rows hv Interface | tr ' ' '\n' | grep -cE '^(tapvx-a|qr-5e1a7c2b-01|bif1|bif2)$')" 0
-check "bridges still exist" -- test "$(ovs_vsctl hv list-br | tr '\n' ' ')" = "br-int br-phys br-tun "
+same "bridges still exist" "$(ovs_vsctl hv list-br | tr '\n' ' ')" "br-int br-phys br-tun "
 has_test_flow() { dump_flows hv br-int | grep -q 'priority=123,in_port=LOCAL actions=drop'; }
 check "flows untouched" -- has_test_flow
 check "log names the bridge" -- grep -q 'Cleaning bridge: br-int' "$SANDBOX/c1.log"
@@ -127,7 +141,7 @@ same "br-int unchanged by the second run" "$(ports hv br-int)" \
     "int-br-phys o-plain patch-tun tapidonly tapskip"
 
 # --- the integration bridge comes from the same config files --------------
-ovs_vsctl hv add-br br-custom
+add_br hv br-custom
 vif hv br-custom tapc-1 fa:16:3e:00:00:2a
 vif hv br-custom tapc-skip fa:16:3e:00:00:2b skip_cleanup=true
 vif hv br-int tapvx-b fa:16:3e:00:00:0e
@@ -139,7 +153,8 @@ no_sanitizer_report c3
 same "br-custom lost its VIF" "$(ports hv br-custom)" "tapc-skip"
 check "br-int not cleaned when it is not the integration bridge" -- \
     grep -qw tapvx-b <<<"$(ports hv br-int)"
-check "log on stderr by default" -- grep -q '|INFO|Deleted port tapc-1 from bridge br-custom' "$SANDBOX/c3.stderr"
+check "log on stderr by default" -- \
+    grep -q '|INFO|Deleted port tapc-1 from bridge br-custom' "$SANDBOX/c3.stderr"
 
 printf '[ovs]\nintegration_bridge = br-none\n' > "$SANDBOX/none.ini"
 check "a missing integration bridge is not an error" -- \
@@ -176,6 +191,67 @@ same "every bridge still exists" "$(ovs_vsctl hv list-br | tr '\n' ' ')" \
 check "log names the patch port" -- \
     grep -q 'Deleted port patch-int from bridge br-tun' "$SANDBOX/c6.log"
 log_clean "$SANDBOX/c6.log"
+
+# --- an ssl: remote, and no ovs-vswitchd to apply the change --------------
+# A database of its own, served over SSL only (the switch's ovsdb-server has
+# no SSL configuration).  Without ovs-vswitchd, cur_cfg never catches up
+# with next_cfg: as the reference, the cleanup warns after ovsdb_timeout and
+# still succeeds.
+make_pki() {   # make_pki DIR: a CA, and a server and a client signed by it
+    local dir=$1 who
+    mkdir -p "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca \
+        -keyout "$dir/ca-key.pem" -out "$dir/ca-cert.pem" || return 1
+    for who in server client; do
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=$who" \
+            -keyout "$dir/$who-key.pem" -out "$dir/$who-req.pem" || return 1
+        openssl x509 -req -days 2 -in "$dir/$who-req.pem" \
+            -CA "$dir/ca-cert.pem" -CAkey "$dir/ca-key.pem" -CAcreateserial \
+            -out "$dir/$who-cert.pem" || return 1
+    done
+}
+if ! command -v openssl >/dev/null; then
+    skip "ssl: remote (no openssl)"
+elif ! make_pki "$SANDBOX/pki" > "$SANDBOX/pki.stderr" 2>&1; then
+    not_ok "ssl: remote: could not make certificates"
+    _indent "$(cat "$SANDBOX/pki.stderr")" "openssl:"
+else
+    sdir=$SANDBOX/ssldb
+    mkdir -p "$sdir"
+    ovsdb-tool create "$sdir/conf.db" "$OVS_SCHEMA"
+    ovsdb-server "$sdir/conf.db" --detach --no-chdir -vconsole:off \
+        --pidfile="$sdir/ovsdb-server.pid" --log-file="$sdir/ovsdb-server.log" \
+        --unixctl="$sdir/ovsdb-server.ctl" --remote="punix:$sdir/db.sock" \
+        --remote=pssl:0:127.0.0.1 --private-key="$SANDBOX/pki/server-key.pem" \
+        --certificate="$SANDBOX/pki/server-cert.pem" \
+        --ca-cert="$SANDBOX/pki/ca-cert.pem"
+    _register pid "$(cat "$sdir/ovsdb-server.pid")" ssldb
+    wait_until 10 grep -q 'listening on port' "$sdir/ovsdb-server.log" \
+        || fail "SSL ovsdb-server did not say its port"
+    sport=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$sdir/ovsdb-server.log")
+    svsctl() { ovs-vsctl --no-wait --db="unix:$sdir/db.sock" "$@"; }
+    svsctl init -- add-br br-int -- add-port br-int tapssl -- set Interface tapssl \
+        external_ids:iface-id=a0c1b7d2-0000-4000-8000-000000000003 \
+        external_ids:attached-mac=fa:16:3e:00:00:3a
+    {
+        echo "[ovs]"
+        echo "ovsdb_connection = ssl:127.0.0.1:$sport"
+        echo "ovsdb_timeout = 2"
+        echo "ssl_key_file = $SANDBOX/pki/client-key.pem"
+        echo "ssl_cert_file = $SANDBOX/pki/client-cert.pem"
+        echo "ssl_ca_cert_file = $SANDBOX/pki/ca-cert.pem"
+    } > "$SANDBOX/ssl.ini"
+    check "cleanup over ssl: exits 0" -- \
+        run_cleanup c8 hv --config-file "$SANDBOX/ssl.ini" --log-file "$SANDBOX/c8.log"
+    no_sanitizer_report c8
+    same "cleanup over ssl: deleted the VIF" "$(svsctl list-ports br-int)" ""
+    check "cleanup over ssl: the bridge stays" -- svsctl br-exists br-int
+    check "without ovs-vswitchd: a warning that the change is not applied" -- \
+        grep -q '|WARN|ovs-vswitchd has not applied' "$SANDBOX/c8.log"
+    ALLOWED_LOG_PATTERNS=('ovs-vswitchd has not applied')
+    log_clean "$SANDBOX/c8.log"
+    ALLOWED_LOG_PATTERNS=()
+fi
 
 # --- an unreachable database ----------------------------------------------
 dead=$(free_port)
