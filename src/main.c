@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent-config.h"
+#include "log-setup.h"
 #include "agent/agent.h"
 #include "command-line.h"
 #include "fatal-signal.h"
@@ -82,69 +83,6 @@ drain_signal_pipe(void)
     while (read(signal_pipe[0], buf, sizeof buf) > 0) {
         continue;
     }
-}
-
-/* "LOG_LOCAL0" -> "local0", as vlog names syslog facilities. */
-static char *
-vlog_facility(const char *oslo_facility)
-{
-    const char *name = oslo_facility;
-    if (!strncasecmp(name, "LOG_", 4)) {
-        name += 4;
-    }
-    char *s = xstrdup(name);
-    for (char *p = s; *p; p++) {
-        *p = tolower((unsigned char) *p);
-    }
-    return s;
-}
-
-/* Applies the logging options of 'cfg'.  Returns false, after printing a
- * message, if the log file cannot be opened. */
-static bool
-configure_logging(const struct agent_config *cfg)
-{
-    enum vlog_level level = cfg->debug ? VLL_DBG : VLL_INFO;
-
-    if (cfg->log_file) {
-        char *path = (cfg->log_dir && cfg->log_file[0] != '/'
-                      ? xasprintf("%s/%s", cfg->log_dir, cfg->log_file)
-                      : xstrdup(cfg->log_file));
-        char *current = vlog_get_log_file();
-        int error = 0;
-        if (!current || strcmp(current, path)) {
-            error = vlog_set_log_file(path);
-        }
-        free(current);
-        if (error) {
-            fprintf(stderr, "ovsagent: cannot open log file %s (%s)\n",
-                    path, ovs_strerror(error));
-            free(path);
-            return false;
-        }
-        free(path);
-        vlog_set_levels(NULL, VLF_FILE, level);
-        vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
-    } else {
-        vlog_set_levels(NULL, VLF_CONSOLE, level);
-    }
-
-    if (cfg->use_syslog) {
-        char *facility = vlog_facility(cfg->syslog_log_facility);
-        char *s = xasprintf("FACILITY:%s", facility);
-        char *error = vlog_set_levels_from_string(s);
-        if (error) {
-            VLOG_WARN("syslog_log_facility %s: %s", cfg->syslog_log_facility,
-                      error);
-            free(error);
-        }
-        free(s);
-        free(facility);
-        vlog_set_levels(NULL, VLF_SYSLOG, level);
-    } else {
-        vlog_set_levels(NULL, VLF_SYSLOG, VLL_OFF);
-    }
-    return true;
 }
 
 /* The control socket path: --unixctl, or the default directory. */
@@ -228,7 +166,7 @@ reload(struct main_ctx *ctx)
         free(error);
         return;
     }
-    if (!configure_logging(new)) {
+    if (!log_setup_configure(new)) {
         VLOG_ERR("configuration reload: cannot open the new log file");
     }
     ctx->cfg->debug = new->debug;
@@ -254,7 +192,7 @@ main(int argc, char *argv[])
     if (exit_now) {
         return 0;
     }
-    if (!configure_logging(ctx.cfg)) {
+    if (!log_setup_configure(ctx.cfg)) {
         return 1;
     }
 

@@ -161,9 +161,7 @@ vswitch_create(const struct agent_config *cfg)
     struct vswitch *vs = xzalloc(sizeof *vs);
     vs->cfg = cfg;
 
-    ovsdb_remote_configure_ssl(cfg);
-    vs->idl = ovsdb_idl_create(cfg->ovsdb_connection, &ovsrec_idl_class,
-                               false, true);
+    vs->idl = ovsdb_remote_open_vswitch(cfg, false);
     register_columns(vs->idl);
     vs->loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(vs->idl);
 
