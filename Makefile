@@ -48,23 +48,34 @@ all: $(PROGRAMS) $(UNIT_BINS)
 $(OVS_BUILD)/.ovsagent-stamp:
 	scripts/build-ovs.sh
 
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
 $(O)/%.o: %.c | $(OVS_BUILD)/.ovsagent-stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 $(O)/libovsagent.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(O)/ovsagent: $(O)/src/main.o $(O)/libovsagent.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
 $(O)/ovsagent-cleanup: $(O)/src/cleanup-main.o $(O)/libovsagent.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libovsagent.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
 check: all
 	tests/run-tests

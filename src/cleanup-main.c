@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "agent-config.h"
+#include "fatal-signal.h"
 #include "log-setup.h"
 #include "openvswitch/vlog.h"
 #include "ovs/ovs-cleanup.h"
@@ -25,6 +26,7 @@ int
 main(int argc, char *argv[])
 {
     set_program_name(argv[0]);
+    fatal_ignore_sigpipe();     /* A peer that goes away is an EPIPE. */
 
     struct agent_config *cfg;
     bool exit_now = false;

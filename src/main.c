@@ -63,6 +63,7 @@ install_signal_handlers(void)
      * its own handling first (it only does so once), then take these three
      * over: SIGHUP reloads, SIGTERM and SIGINT stop the loop cleanly. */
     fatal_signal_init();
+    fatal_ignore_sigpipe();     /* A peer that goes away is an EPIPE. */
     xpipe_nonblocking(signal_pipe);
 
     struct sigaction sa;

@@ -203,8 +203,7 @@ vswitch_destroy(struct vswitch *vs)
     if (!vs) {
         return;
     }
-    ovsdb_idl_loop_destroy(&vs->loop);
-    ovsdb_idl_destroy(vs->idl);
+    ovsdb_idl_loop_destroy(&vs->loop);      /* Destroys the IDL too. */
     for (size_t i = 0; i < vs->n_bridges; i++) {
         free(vs->bridges[i].name);
         free(vs->bridges[i].int_patch);

@@ -4,7 +4,9 @@
 # whether the test ends normally or is killed.  The agent is not involved; a
 # stand-in exercises agent_start and agent_stop.
 set -euo pipefail
+# shellcheck source=tests/system/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck disable=SC2034  # OVSAGENT, ALLOWED_LOG_PATTERNS: read by lib.sh
 
 [ "$(id -u)" = 0 ] || fail "must run as root"
 
@@ -30,7 +32,7 @@ else
     not_ok "wait_until polls until the condition holds (condition called $calls times)"
 fi
 
-# --- a sandbox with two switches ----------------------------------------------
+# --- a sandbox with several switches ------------------------------------------
 
 # fdb_has SWITCH BRIDGE MAC: the bridge has learned MAC.
 fdb_has() { ovs_appctl "$1" ovs-vswitchd fdb/show "$2" | grep -q "$3"; }
@@ -38,12 +40,8 @@ fdb_has() { ovs_appctl "$1" ovs-vswitchd fdb/show "$2" | grep -q "$3"; }
 # listening VM ADDR:PORT: a TCP socket listens there.
 listening() { vm_exec "$1" ss -ltn | grep -q "$2"; }
 
-# quietly CMD...: runs CMD with its own ok/not ok lines thrown away (and no
-# failure recorded), to test a check that is meant to fail.
-quietly() { ( SANDBOX=; exec {_OVSA_OUT}>/dev/null; "$@" ); }
-
-# A stand-in for the agent: writes a vlog line to its --log-file, then waits
-# for SIGTERM.
+# A stand-in for the agent: writes vlog lines to its --log-file (if it can),
+# on start and on SIGHUP, and exits 0 on SIGTERM.
 fake_agent() {
     cat > "$1" <<'EOF'
 #!/bin/bash
@@ -51,10 +49,12 @@ while [ $# -gt 0 ]; do
     [ "$1" != --log-file ] || log=$2
     shift
 done
-echo "2024-01-01T00:00:00.000Z|00001|fake|INFO|started" >> "$log"
+say() { echo "2024-01-01T00:00:00.000Z|00001|fake|INFO|$1" >> "$log" 2>/dev/null || true; }
+say started
 trap 'kill $!; exit 0' TERM
+trap 'say reloaded' HUP
 sleep infinity &
-wait
+while :; do wait; done
 EOF
     chmod 755 "$1"
 }
@@ -72,6 +72,19 @@ set +e
         ovs_vsctl sw-d add-br br0 -- set Bridge br0 fail_mode=standalone
     check "dummy switch: its database is reachable over TCP" -- \
         ovs-vsctl --db="$(ovs_db_tcp sw-d)" br-exists br0
+    # The agent adds its ovsdb_connection as a Manager: a session on that
+    # port must survive it (it would not, were the port also a --remote).
+    db_tcp=$(ovs_db_tcp sw-d)
+    ovsdb-client monitor "$db_tcp" Open_vSwitch Bridge name > "$SANDBOX/monitor.out" 2>&1 &
+    monitor=$!
+    check "dummy switch: ovsdb-client monitors over TCP" -- \
+        wait_until 5 grep -q br0 "$SANDBOX/monitor.out"
+    ovs_vsctl sw-d set-manager "ptcp:${db_tcp##*:}:127.0.0.1"
+    ovs_vsctl sw-d add-br br1
+    check "dummy switch: the TCP session survives setting its Manager" -- \
+        wait_until 5 grep -q 'insert br1' "$SANDBOX/monitor.out"
+    kill "$monitor"
+    wait "$monitor" || true
     check "dummy switch: the \"system\" datapath is a dummy one" -- \
         grep -qE 'br0 65534/[0-9]+: \(dummy-internal\)' <(ovs_appctl sw-d ovs-vswitchd dpif/show)
     check "dummy switch: normal flow installed" -- \
@@ -87,6 +100,24 @@ set +e
         >/dev/null
     check "dummy switch: injected packet's source MAC learned" -- \
         wait_until 5 fdb_has sw-d br0 02:00:00:00:0d:01
+
+    # The other ways of giving the database its TCP port.
+    OVS_DB_TCP=remote ovs_start sw-r dummy
+    port=$(ovs_db_tcp sw-r)
+    port=${port##*:}
+    check "OVS_DB_TCP=remote: listening" -- _ovsdb_listens sw-r "$port"
+    check "OVS_DB_TCP=remote: without a Manager" -- \
+        test -z "$(ovs_vsctl sw-r get-manager)"
+    ovs_restart_ovsdb sw-r
+    check "OVS_DB_TCP=remote: the same port after a restart" -- \
+        wait_until 5 _ovsdb_listens sw-r "$port"
+    OVS_DB_TCP=none ovs_start sw-0 dummy
+    port=$(ovs_db_tcp sw-0)
+    port=${port##*:}
+    check_fails "OVS_DB_TCP=none: not listening" -- _ovsdb_listens sw-0 "$port"
+    ovs_vsctl sw-0 set-manager "ptcp:$port:127.0.0.1"
+    check "OVS_DB_TCP=none: listening once the Manager is added" -- \
+        wait_until 5 _ovsdb_listens sw-0 "$port"
 
     # A netdev switch, in a namespace of its own.
     ovs_start sw-n netdev
@@ -143,10 +174,10 @@ s.close()'
     check "ovs-vswitchd restarted with a new pid" -- \
         test "$(cat "$(ovs_dir sw-n)/ovs-vswitchd.pid")" != "$old_pid"
     check "vm1 pings vm2 after ovs-vswitchd restarted" -- vm_ping vm1 10.0.0.2
-    tcp=$(ovs_db_tcp sw-n)
+    db_tcp=$(ovs_db_tcp sw-n)
     ovs_restart_ovsdb sw-n
     check "ovsdb-server restarted on the same TCP port" -- \
-        ovs_exec sw-n ovs-vsctl --db="$tcp" br-exists br0
+        ovs_exec sw-n ovs-vsctl --db="$db_tcp" br-exists br0
     check "ovs-vswitchd reconnects to the restarted database" -- \
         wait_until 10 ovs_vsctl sw-n set Bridge br0 other_config:harness=1
     check "vm1 pings vm2 after ovsdb-server restarted" -- vm_ping vm1 10.0.0.2
@@ -199,35 +230,55 @@ table=3, idle_timeout=30, reset_counts priority=10,in_port=\"t-vif1\" actions=dr
     fake_agent "$SANDBOX/fake-agent"
     OVSAGENT=$SANDBOX/fake-agent
     agent_start a1 sw-n "$conf"
-    pid=$(cat "$SANDBOX/a1.pid")
+    pid=$(agent_pid a1)
     check "agent_start: the agent runs" -- wait_until 5 grep -q started "$SANDBOX/a1.log"
     check "agent_start: in the switch's namespace" -- \
         test "$(ip netns identify "$pid")" = "$ns"
     check "agent_start: with the switch's OVS_RUNDIR" -- \
         grep -qz "OVS_RUNDIR=$(ovs_dir sw-n)" "/proc/$pid/environ"
+    check "agent_of_port: the port of the configuration" -- \
+        test "$(agent_of_port a1)" = "$(sed -n 's/^of_listen_port = //p' "$conf")"
+    agent_signal a1 HUP
+    check "agent_signal: the agent got SIGHUP" -- \
+        wait_until 5 grep -q reloaded "$SANDBOX/a1.log"
+    check "agent_running: yes" -- agent_running a1
+    check_fails "agent_exited: not yet" -- agent_exited a1
     agent_stop a1
     check "agent_stop: the process is gone" -- not _pid_alive "$pid"
-    agent_start a2 sw-d "$conf"
-    pid=$(cat "$SANDBOX/a2.pid")
-    wait_until 5 grep -q started "$SANDBOX/a2.log"
+    check "agent_exited: yes" -- agent_exited a1
+    check "agent_exit_status: 0" -- test "$(agent_exit_status a1)" = 0
+
+    agent_start a2 sw-d "$conf" --unixctl "$SANDBOX/elsewhere.ctl"
+    pid=$(agent_pid a2)
+    check "agent_start: an own --unixctl replaces ours" -- \
+        grep -q "elsewhere.ctl$" <(tr '\0' '\n' < "/proc/$pid/cmdline")
+    check "agent_start: in the root namespace for a dummy switch" -- \
+        test -z "$(ip netns identify "$pid")"
     agent_kill a2
     check "agent_kill: the process is gone" -- not _pid_alive "$pid"
-    # One left running, for the sandbox to stop.
-    agent_start a3 sw-n "$conf"
-    echo "pid $(cat "$SANDBOX/a3.pid")" >> "$state"
-    wait_until 5 grep -q started "$SANDBOX/a3.log"
-    agent_log_clean a3
-    echo "2024-01-01T00:00:01.000Z|00002|fake|WARN|something odd" >> "$SANDBOX/a3.log"
-    check_fails "log_clean fails on a WARN line" -- quietly log_clean "$SANDBOX/a3.log"
-    ALLOWED_LOG_PATTERNS=('something (odd|strange)')
-    log_clean "$SANDBOX/a3.log" "log_clean passes with that line allowed"
+    check "agent_exit_status: 137 after SIGKILL" -- test "$(agent_exit_status a2)" = 137
 
     # Another user.
     ensure_user neutron
     check "as_user runs as that user" -- test "$(as_user neutron id -un)" = neutron
+    AGENT_USER=neutron agent_start a4 sw-n "$conf"
+    check "AGENT_USER: the agent runs as that user" -- \
+        test "$(ps -o user= -p "$(agent_pid a4)")" = neutron
+    agent_stop a4
+
+    # One left running, for the sandbox to stop.
+    agent_start a3 sw-n "$conf"
+    echo "pid $(agent_pid a3)" >> "$state"
+    wait_until 5 grep -q started "$SANDBOX/a3.log"
+    agent_log_clean a3
+    check "agent_log_clean works as the command of a check" -- agent_log_clean a3
+    echo "2024-01-01T00:00:01.000Z|00002|fake|WARN|something odd" >> "$SANDBOX/a3.log"
+    check_fails "log_clean fails on a WARN line" -- log_clean "$SANDBOX/a3.log"
+    ALLOWED_LOG_PATTERNS=('something (odd|strange)')
+    log_clean "$SANDBOX/a3.log" "log_clean passes with that line allowed"
 
     # What must be gone afterwards.
-    for f in "$(ovs_dir sw-d)"/*.pid "$(ovs_dir sw-n)"/*.pid; do
+    for f in "$SANDBOX"/sw-*/*.pid; do
         echo "pid $(cat "$f")" >> "$state"
     done
     echo "link t-d1" >> "$state"
