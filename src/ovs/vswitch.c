@@ -15,6 +15,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "ovs/manager-boot.h"
 #include "ovs/ovsdb-remote.h"
 #include "ovsdb-idl.h"
 #include "sha1.h"
@@ -46,7 +47,7 @@ struct vswitch {
     struct ovsdb_idl *idl;
     struct ovsdb_idl_loop loop;
     char *controller_target;    /* "tcp:127.0.0.1:6633". */
-    char *manager_target;       /* "ptcp:6640:127.0.0.1", or NULL. */
+    struct manager_boot *manager_boot;  /* NULL unless tcp:. */
 
     struct wanted_bridge *bridges;
     size_t n_bridges;           /* [0] br-int, [1] br-tun if tunnelling. */
@@ -90,28 +91,11 @@ vswitch_phy_patch_name(const char *bridge)
     return patch_name("phy-", bridge);
 }
 
-/* "tcp:IP:PORT" -> "ptcp:PORT:IP"; NULL for other kinds of connection. */
-static char *
-manager_target_from_connection(const char *conn)
-{
-    if (strncmp(conn, "tcp:", 4)) {
-        return NULL;
-    }
-    const char *hostport = conn + 4;
-    const char *colon = strrchr(hostport, ':');
-    if (!colon || colon == hostport) {
-        return NULL;
-    }
-    return xasprintf("ptcp:%s:%.*s", colon + 1, (int) (colon - hostport),
-                     hostport);
-}
-
 static void
 register_columns(struct ovsdb_idl *idl)
 {
     static const struct ovsdb_idl_column *columns[] = {
         &ovsrec_open_vswitch_col_bridges,
-        &ovsrec_open_vswitch_col_manager_options,
         &ovsrec_open_vswitch_col_next_cfg,
         &ovsrec_open_vswitch_col_cur_cfg,
         &ovsrec_open_vswitch_col_other_config,
@@ -143,8 +127,6 @@ register_columns(struct ovsdb_idl *idl)
         &ovsrec_controller_col_connection_mode,
         &ovsrec_controller_col_inactivity_probe,
         &ovsrec_controller_col_is_connected,
-        &ovsrec_manager_col_target,
-        &ovsrec_manager_col_inactivity_probe,
     };
     for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
         ovsdb_idl_add_column(idl, columns[i]);
@@ -171,7 +153,7 @@ vswitch_create(const struct agent_config *cfg)
                                          cfg->of_listen_port)
                              : xasprintf("tcp:%s:%d", addr,
                                          cfg->of_listen_port));
-    vs->manager_target = manager_target_from_connection(cfg->ovsdb_connection);
+    vs->manager_boot = manager_boot_create(cfg);
 
     size_t n = 1 + (cfg->tunnel_types ? 1 : 0) + cfg->n_bridge_mappings;
     vs->bridges = xcalloc(n, sizeof *vs->bridges);
@@ -211,7 +193,7 @@ vswitch_destroy(struct vswitch *vs)
     }
     free(vs->bridges);
     free(vs->controller_target);
-    free(vs->manager_target);
+    manager_boot_destroy(vs->manager_boot);
     free(vs);
 }
 
@@ -472,31 +454,6 @@ ensure_patch(struct vs_txn *t, const struct ovsrec_bridge *br,
     return port;
 }
 
-static void
-ensure_manager(struct vs_txn *t, const struct vswitch *vs)
-{
-    if (!vs->manager_target) {
-        return;
-    }
-    for (size_t i = 0; i < t->ovs->n_manager_options; i++) {
-        if (!strcmp(t->ovs->manager_options[i]->target, vs->manager_target)) {
-            return;
-        }
-    }
-    const struct ovsrec_manager *m;
-    OVSREC_MANAGER_FOR_EACH (m, vs->idl) {
-        if (!strcmp(m->target, vs->manager_target)) {
-            return;
-        }
-    }
-    struct ovsrec_manager *new = ovsrec_manager_insert(t->txn);
-    ovsrec_manager_set_target(new, vs->manager_target);
-    int64_t probe = (int64_t) vs->cfg->of_inactivity_probe * 1000;
-    ovsrec_manager_set_inactivity_probe(new, &probe, 1);
-    ovsrec_open_vswitch_update_manager_options_addvalue(t->ovs, new);
-    note_change(t, "manager added", vs->manager_target);
-}
-
 /* Gives physical bridges that share a datapath id distinct ones, as the
  * reference does: dpid + (n << 48) for the n-th duplicate. */
 static void
@@ -540,8 +497,6 @@ vswitch_reconcile(struct vswitch *vs, struct ovsdb_idl_txn *txn)
         VLOG_WARN_RL(&rl, "the Open_vSwitch table is empty");
         return;
     }
-
-    ensure_manager(&t, vs);
 
     const struct ovsrec_bridge *int_br = NULL;
     for (size_t i = 0; i < vs->n_bridges; i++) {
@@ -619,6 +574,7 @@ vswitch_run(struct vswitch *vs)
         vswitch_reconcile(vs, txn);
     }
     int status = ovsdb_idl_loop_commit_and_wait(&vs->loop);
+    manager_boot_run(vs->manager_boot, ovsdb_idl_is_connected(vs->idl));
     if (status == 0) {
         /* Failed or aborted: look again once the IDL has caught up. */
         vs->recheck = true;
@@ -630,6 +586,7 @@ void
 vswitch_wait(struct vswitch *vs)
 {
     ovsdb_idl_wait(vs->idl);
+    manager_boot_wait(vs->manager_boot);
     if (vs->recheck) {
         poll_timer_wait(100);
     }

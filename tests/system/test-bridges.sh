@@ -128,6 +128,22 @@ done
 agent_log_clean a3
 agent_stop a3
 
+# --- a fresh host: no Manager, so no TCP endpoint yet ---------------------
+# The reference creates the Manager over the local unix socket; so do we.
+OVS_DB_TCP=none ovs_start hv4 dummy
+agent_conf hv4 > "$SANDBOX/hv4.ini"
+ALLOWED_LOG_PATTERNS=("Connection refused" "connection attempt failed")
+agent_start a5 hv4 "$SANDBOX/hv4.ini"
+dbport4=$(ovs_db_tcp hv4 | sed 's/.*://')
+check "fresh host: agent creates the Manager and connects" -- wait_until 20 in_sync a5
+check "Manager ptcp:$dbport4:127.0.0.1 has the 10 s inactivity probe" -- \
+    test "$(ovs_vsctl hv4 --bare --columns=inactivity_probe find Manager target=\"ptcp:$dbport4:127.0.0.1\")" = 10000
+check "the Manager is in manager_options" -- \
+    test -n "$(ovs_vsctl hv4 get Open_vSwitch . manager_options | tr -d '[]')"
+agent_log_clean a5
+agent_stop a5
+ALLOWED_LOG_PATTERNS=()
+
 # --- a mapped physical bridge that does not exist ------------------------
 ovs_start hv3 dummy
 agent_conf hv3 > "$SANDBOX/hv3.ini"
