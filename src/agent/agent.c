@@ -77,6 +77,8 @@ agent_add_bridge(struct agent *a, enum bridge_role role, const char *name,
         .canary_table = -1,
         .canary_interval_ms = cfg->polling_interval * 1000,
         .drop_flows_on_start = cfg->drop_flows_on_start,
+        .connect_timeout_ms = cfg->of_connect_timeout * 1000,
+        .request_timeout_ms = cfg->of_request_timeout * 1000,
     };
     switch (role) {
     case BR_INT:

@@ -65,6 +65,13 @@ struct of_bridge {
     int canary_table;
     int canary_interval_ms;
     bool drop_flows_pending;        /* drop_flows_on_start not yet done. */
+    int connect_timeout_ms;
+    int request_timeout_ms;
+
+    /* Since when the bridge has been without a connection, and whether that
+     * has been reported. */
+    long long int unconnected_since;
+    bool reported_unconnected;
 
     /* READ_FLOWS. */
     ovs_be32 dump_xid;
@@ -73,6 +80,7 @@ struct of_bridge {
     struct flow_batch *batch;
     ovs_be32 batch_first_xid;       /* Bundle open. */
     ovs_be32 batch_barrier_xid;     /* Barrier after the commit. */
+    long long int batch_sent;       /* When it went out. */
     bool batch_failed;
     uint32_t next_bundle_id;
     size_t max_batch;
@@ -107,6 +115,9 @@ of_bridge_create(const char *name, uint64_t cookie,
     ob->canary_table = opts->canary_table;
     ob->canary_interval_ms = MAX(opts->canary_interval_ms, 100);
     ob->drop_flows_pending = opts->drop_flows_on_start;
+    ob->connect_timeout_ms = opts->connect_timeout_ms;
+    ob->request_timeout_ms = opts->request_timeout_ms;
+    ob->unconnected_since = time_msec();
     ob->max_batch = MAX_BATCH;
     ob->next_bundle_id = 1;
     return ob;
@@ -135,6 +146,10 @@ of_bridge_disconnect(struct of_bridge *ob)
     ob->batch = NULL;
     ob->canary_pending = false;
     flow_table_installed_reset(ob->ft);
+    if (ob->state != OFB_NO_CONN) {
+        ob->unconnected_since = time_msec();
+        ob->reported_unconnected = false;
+    }
     of_bridge_set_state(ob, OFB_NO_CONN);
 }
 
@@ -422,6 +437,7 @@ of_bridge_send_batch(struct of_bridge *ob, struct flow_batch *batch)
     of_bridge_send(ob, msg);
 
     ob->batch = batch;
+    ob->batch_sent = time_msec();
     ob->batch_failed = false;
     ob->n_batches++;
     ob->n_flow_mods += batch->n;
@@ -431,11 +447,18 @@ void
 of_bridge_run(struct of_bridge *ob, struct of_listener *listener)
 {
     if (!ob->rconn) {
-        if (!ob->dpid) {
-            return;
-        }
-        ob->rconn = of_listener_take(listener, ob->dpid);
+        ob->rconn = ob->dpid ? of_listener_take(listener, ob->dpid) : NULL;
         if (!ob->rconn) {
+            /* The reference gives up (and exits) after of_connect_timeout;
+             * we say so loudly and keep waiting: the switch may come. */
+            if (!ob->reported_unconnected && ob->connect_timeout_ms > 0
+                && time_msec() - ob->unconnected_since
+                   >= ob->connect_timeout_ms) {
+                VLOG_ERR("%s: the switch has not connected to us for %d s "
+                         "(of_connect_timeout); still waiting", ob->name,
+                         ob->connect_timeout_ms / 1000);
+                ob->reported_unconnected = true;
+            }
             return;
         }
         of_bridge_start_session(ob);
@@ -456,6 +479,13 @@ of_bridge_run(struct of_bridge *ob, struct of_listener *listener)
         ofpbuf_delete(msg);
     }
 
+    if (ob->batch && ob->request_timeout_ms > 0
+        && time_msec() - ob->batch_sent >= ob->request_timeout_ms) {
+        VLOG_ERR("%s: no barrier reply within %d s (of_request_timeout); "
+                 "reconnecting", ob->name, ob->request_timeout_ms / 1000);
+        of_bridge_disconnect(ob);
+        return;
+    }
     if (ob->state != OFB_SYNCING) {
         return;
     }
@@ -481,7 +511,14 @@ void
 of_bridge_wait(struct of_bridge *ob)
 {
     if (!ob->rconn) {
+        if (!ob->reported_unconnected && ob->connect_timeout_ms > 0) {
+            poll_timer_wait_until(ob->unconnected_since
+                                  + ob->connect_timeout_ms);
+        }
         return;
+    }
+    if (ob->batch && ob->request_timeout_ms > 0) {
+        poll_timer_wait_until(ob->batch_sent + ob->request_timeout_ms);
     }
     rconn_run_wait(ob->rconn);
     rconn_recv_wait(ob->rconn);

@@ -41,6 +41,8 @@ struct of_bridge_options {
     int canary_table;               /* -1: none. */
     int canary_interval_ms;         /* polling_interval. */
     bool drop_flows_on_start;       /* Delete every flow on first connect. */
+    int connect_timeout_ms;         /* of_connect_timeout: complain after. */
+    int request_timeout_ms;         /* of_request_timeout: reconnect after. */
 };
 
 struct of_bridge *of_bridge_create(const char *name, uint64_t cookie,

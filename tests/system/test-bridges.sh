@@ -101,9 +101,19 @@ agent_log_clean a1
 
 # --- same switch, agent restarted with the noop firewall -----------------
 agent_stop a1
+# Flows someone else left: one in a table the agent owns (deleted by its
+# cookie, as the reference's stale-flow cleanup does) and one elsewhere,
+# with a cookie not found in the agent's tables (left alone).
+ovs_ofctl hv -O OpenFlow13 add-flow br-int "table=60,priority=50,cookie=0x77,in_port=9,actions=drop"
+ovs_ofctl hv -O OpenFlow13 add-flow br-int "table=99,priority=1,cookie=0x88,actions=drop"
 write_extra "$SANDBOX/noop.ini" noop vxlan
 agent_start a2 hv "$SANDBOX/hv.ini" --config-file "$SANDBOX/noop.ini"
 check "restarted agent in sync" -- wait_until 20 in_sync a2
+check "a foreign flow in an owned table was deleted by its cookie" -- \
+    not grep -q 'cookie=0x77' <(ovs_ofctl hv -O OpenFlow13 dump-flows br-int)
+check "a foreign flow in a table the agent does not own stays" -- \
+    grep -q 'cookie=0x88' <(ovs_ofctl hv -O OpenFlow13 dump-flows br-int)
+ovs_ofctl hv -O OpenFlow13 del-flows br-int "table=99,cookie=0x88/-1"
 for br in br-int br-tun br-phys; do
     check "$br flows identical to the reference (noop), old run's flows gone" -- \
         wait_until 10 compare_golden hv $br "$GOLDEN/noports-noop-$br.flows"
@@ -111,6 +121,18 @@ done
 check "one cookie per bridge after the restart" -- \
     test "$(dump_cookies hv br-int | wc -l)" = 1
 agent_stop a2
+
+# --- drop_flows_on_start: everything goes, then the agent's flows return --
+ovs_ofctl hv -O OpenFlow13 add-flow br-int "table=99,priority=1,cookie=0x88,actions=drop"
+printf '[agent]\ndrop_flows_on_start = True\n' > "$SANDBOX/drop.ini"
+agent_start a2b hv "$SANDBOX/hv.ini" --config-file "$SANDBOX/noop.ini" \
+    --config-file "$SANDBOX/drop.ini"
+check "drop_flows_on_start: agent in sync" -- wait_until 20 in_sync a2b
+check "drop_flows_on_start removed the foreign flow too" -- \
+    not grep -q 'cookie=0x88' <(ovs_ofctl hv -O OpenFlow13 dump-flows br-int)
+check "drop_flows_on_start: br-int flows are the reference's" -- \
+    compare_golden hv br-int "$GOLDEN/noports-noop-br-int.flows"
+agent_stop a2b
 
 # --- without tunnel_types: no br-tun, same br-int ------------------------
 ovs_start hv2 dummy
