@@ -1,0 +1,202 @@
+/*
+ * device-details: decoding of the server's port details.  See
+ * device-details.h.
+ */
+#include <config.h>
+#include "neutron/device-details.h"
+
+#include <string.h>
+
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
+#include "util.h"
+
+static const struct json *
+member(const struct json *obj, const char *name)
+{
+    return obj && obj->type == JSON_OBJECT
+           ? shash_find_data(json_object(obj), name) : NULL;
+}
+
+/* A string member, or NULL if absent, null or not a string. */
+static const char *
+member_string(const struct json *obj, const char *name)
+{
+    const struct json *j = member(obj, name);
+    return j && j->type == JSON_STRING ? json_string(j) : NULL;
+}
+
+static bool
+member_bool(const struct json *obj, const char *name, bool dflt)
+{
+    const struct json *j = member(obj, name);
+    return !j ? dflt
+           : j->type == JSON_TRUE ? true
+           : j->type == JSON_FALSE ? false : dflt;
+}
+
+static char *
+nullable_strdup(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void
+device_details_destroy(struct device_details *dd)
+{
+    if (!dd) {
+        return;
+    }
+    free(dd->device);
+    free(dd->network_id);
+    free(dd->mac);
+    free(dd->network_type);
+    free(dd->physical_network);
+    for (size_t i = 0; i < dd->n_fixed_ips; i++) {
+        free(dd->fixed_ips[i]);
+    }
+    free(dd->fixed_ips);
+    for (size_t i = 0; i < dd->n_pairs; i++) {
+        free(dd->pairs[i].ip);
+        free(dd->pairs[i].mac);
+    }
+    free(dd->pairs);
+    free(dd->device_owner);
+    memset(dd, 0, sizeof *dd);
+}
+
+char *
+device_details_from_json(const struct json *j, struct device_details *dd)
+{
+    memset(dd, 0, sizeof *dd);
+    if (!j || j->type != JSON_OBJECT) {
+        return xstrdup("device details: not an object");
+    }
+    const char *device = member_string(j, "device");
+    if (!device) {
+        return xstrdup("device details: no \"device\"");
+    }
+    dd->device = xstrdup(device);
+    dd->segmentation_id = -1;
+    dd->no_active_binding = member_bool(j, "no_active_binding", false);
+    if (!member_string(j, "port_id")) {
+        return NULL;            /* Unknown to the server: not an error. */
+    }
+
+    const char *network_id = member_string(j, "network_id");
+    const char *mac = member_string(j, "mac_address");
+    const char *network_type = member_string(j, "network_type");
+    if (!network_id || !mac || !network_type) {
+        char *error = xasprintf("device details for %s: network_id, "
+                                "mac_address or network_type missing",
+                                device);
+        device_details_destroy(dd);
+        return error;
+    }
+    dd->found = true;
+    dd->network_id = xstrdup(network_id);
+    dd->mac = xstrdup(mac);
+    dd->network_type = xstrdup(network_type);
+    dd->physical_network = nullable_strdup(member_string(j,
+                                                         "physical_network"));
+    dd->device_owner = xstrdup(member_string(j, "device_owner")
+                               ? member_string(j, "device_owner") : "");
+    dd->admin_state_up = member_bool(j, "admin_state_up", true);
+    dd->port_security_enabled = member_bool(j, "port_security_enabled", true);
+
+    const struct json *seg = member(j, "segmentation_id");
+    if (seg && seg->type == JSON_INTEGER && seg->integer >= 0) {
+        dd->segmentation_id = seg->integer;
+    }
+    const struct json *mtu = member(j, "mtu");
+    if (mtu && mtu->type == JSON_INTEGER) {
+        dd->mtu = mtu->integer;
+    }
+
+    const struct json *ips = member(j, "fixed_ips");
+    if (ips && ips->type == JSON_ARRAY) {
+        size_t n = json_array(ips)->n;
+        dd->fixed_ips = xcalloc(n ? n : 1, sizeof *dd->fixed_ips);
+        for (size_t i = 0; i < n; i++) {
+            const char *ip = member_string(json_array(ips)->elems[i],
+                                           "ip_address");
+            if (ip) {
+                dd->fixed_ips[dd->n_fixed_ips++] = xstrdup(ip);
+            }
+        }
+    }
+    const struct json *pairs = member(j, "allowed_address_pairs");
+    if (pairs && pairs->type == JSON_ARRAY) {
+        size_t n = json_array(pairs)->n;
+        dd->pairs = xcalloc(n ? n : 1, sizeof *dd->pairs);
+        for (size_t i = 0; i < n; i++) {
+            const struct json *p = json_array(pairs)->elems[i];
+            const char *ip = member_string(p, "ip_address");
+            if (ip) {
+                const char *pmac = member_string(p, "mac_address");
+                struct address_pair *ap = &dd->pairs[dd->n_pairs++];
+                ap->ip = xstrdup(ip);
+                ap->mac = xstrdup(pmac ? pmac : mac);
+            }
+        }
+    }
+    return NULL;
+}
+
+void
+device_details_clone(struct device_details *dst,
+                     const struct device_details *src)
+{
+    *dst = *src;
+    dst->device = nullable_strdup(src->device);
+    dst->network_id = nullable_strdup(src->network_id);
+    dst->mac = nullable_strdup(src->mac);
+    dst->network_type = nullable_strdup(src->network_type);
+    dst->physical_network = nullable_strdup(src->physical_network);
+    dst->device_owner = nullable_strdup(src->device_owner);
+    dst->fixed_ips = xcalloc(src->n_fixed_ips + 1, sizeof *dst->fixed_ips);
+    for (size_t i = 0; i < src->n_fixed_ips; i++) {
+        dst->fixed_ips[i] = xstrdup(src->fixed_ips[i]);
+    }
+    dst->pairs = xcalloc(src->n_pairs + 1, sizeof *dst->pairs);
+    for (size_t i = 0; i < src->n_pairs; i++) {
+        dst->pairs[i].ip = xstrdup(src->pairs[i].ip);
+        dst->pairs[i].mac = xstrdup(src->pairs[i].mac);
+    }
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+bool
+device_details_equal(const struct device_details *a,
+                     const struct device_details *b)
+{
+    if (a->found != b->found
+        || !str_eq(a->network_id, b->network_id)
+        || !str_eq(a->mac, b->mac)
+        || a->admin_state_up != b->admin_state_up
+        || !str_eq(a->network_type, b->network_type)
+        || a->segmentation_id != b->segmentation_id
+        || !str_eq(a->physical_network, b->physical_network)
+        || a->port_security_enabled != b->port_security_enabled
+        || !str_eq(a->device_owner, b->device_owner)
+        || a->n_fixed_ips != b->n_fixed_ips || a->n_pairs != b->n_pairs) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_fixed_ips; i++) {
+        if (strcmp(a->fixed_ips[i], b->fixed_ips[i])) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_pairs; i++) {
+        if (strcmp(a->pairs[i].ip, b->pairs[i].ip)
+            || strcmp(a->pairs[i].mac, b->pairs[i].mac)) {
+            return false;
+        }
+    }
+    return true;
+}
