@@ -42,6 +42,13 @@ struct wanted_bridge {
     bool phys_linked;           /* Physical bridges: peers may be linked. */
 };
 
+/* The agent's wishes for one VIF's Port row. */
+struct wanted_port {
+    int tag;
+    bool clear_trunk;
+    struct smap other_config;
+};
+
 struct vswitch {
     const struct agent_config *cfg;
     struct ovsdb_idl *idl;
@@ -51,6 +58,8 @@ struct vswitch {
 
     struct wanted_bridge *bridges;
     size_t n_bridges;           /* [0] br-int, [1] br-tun if tunnelling. */
+
+    struct shash ports;         /* Port name -> struct wanted_port. */
 
     unsigned int n_txns;
     unsigned int last_seqno;    /* IDL seqno last compared. */
@@ -154,6 +163,7 @@ vswitch_create(const struct agent_config *cfg)
                              : xasprintf("tcp:%s:%d", addr,
                                          cfg->of_listen_port));
     vs->manager_boot = manager_boot_create(cfg);
+    shash_init(&vs->ports);
 
     size_t n = 1 + (cfg->tunnel_types ? 1 : 0) + cfg->n_bridge_mappings;
     vs->bridges = xcalloc(n, sizeof *vs->bridges);
@@ -194,6 +204,13 @@ vswitch_destroy(struct vswitch *vs)
     free(vs->bridges);
     free(vs->controller_target);
     manager_boot_destroy(vs->manager_boot);
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, &vs->ports) {
+        struct wanted_port *wp = node->data;
+        smap_destroy(&wp->other_config);
+        free(wp);
+    }
+    shash_destroy(&vs->ports);
     free(vs);
 }
 
@@ -486,6 +503,41 @@ ensure_distinct_dpids(struct vs_txn *t, const struct vswitch *vs)
     sset_destroy(&seen);
 }
 
+/* Applies the wishes of the port manager to the Port rows of br-int. */
+static void
+ensure_ports(struct vs_txn *t, const struct vswitch *vs,
+             const struct ovsrec_bridge *int_br)
+{
+    if (shash_is_empty(&vs->ports)) {
+        return;
+    }
+    for (size_t i = 0; i < int_br->n_ports; i++) {
+        const struct ovsrec_port *port = int_br->ports[i];
+        const struct wanted_port *wp = shash_find_data(&vs->ports,
+                                                       port->name);
+        if (!wp) {
+            continue;
+        }
+        if (wp->tag && (port->n_tag != 1 || port->tag[0] != wp->tag)) {
+            int64_t tag = wp->tag;
+            ovsrec_port_set_tag(port, &tag, 1);
+            if (wp->clear_trunk) {
+                ovsrec_port_set_vlan_mode(port, NULL);
+                ovsrec_port_set_trunks(port, NULL, 0);
+            }
+            note_change(t, "tag", port->name);
+        }
+        const struct smap_node *sn;
+        SMAP_FOR_EACH (sn, &wp->other_config) {
+            if (!smap_has(&port->other_config, sn->key, sn->value)) {
+                ovsrec_port_update_other_config_setkey(port, sn->key,
+                                                       sn->value);
+                note_change(t, "other_config", port->name);
+            }
+        }
+    }
+}
+
 static void
 vswitch_reconcile(struct vswitch *vs, struct ovsdb_idl_txn *txn)
 {
@@ -554,6 +606,7 @@ vswitch_reconcile(struct vswitch *vs, struct ovsdb_idl_txn *txn)
         ensure_patch(&t, br, wb->phy_patch, phy_peer, wb->phys_linked);
     }
     ensure_distinct_dpids(&t, vs);
+    ensure_ports(&t, vs, int_br);
 
     if (t.changed) {
         vs->n_txns++;
@@ -652,6 +705,49 @@ vswitch_set_phys_linked(struct vswitch *vs, const char *bridge, bool linked)
             }
         }
     }
+}
+
+void
+vswitch_set_port(struct vswitch *vs, const char *port_name, int tag,
+                 bool clear_trunk, const struct smap *other_config)
+{
+    struct wanted_port *wp = shash_find_data(&vs->ports, port_name);
+    if (!wp) {
+        wp = xzalloc(sizeof *wp);
+        smap_init(&wp->other_config);
+        shash_add(&vs->ports, port_name, wp);
+    }
+    wp->tag = tag;
+    wp->clear_trunk = clear_trunk;
+    if (other_config) {
+        const struct smap_node *sn;
+        SMAP_FOR_EACH (sn, other_config) {
+            smap_replace(&wp->other_config, sn->key, sn->value);
+        }
+    }
+    vs->recheck = true;
+}
+
+void
+vswitch_forget_port(struct vswitch *vs, const char *port_name)
+{
+    struct wanted_port *wp = shash_find_and_delete(&vs->ports, port_name);
+    if (wp) {
+        smap_destroy(&wp->other_config);
+        free(wp);
+    }
+}
+
+int
+vswitch_port_tag(const struct vswitch *vs, const char *port_name)
+{
+    const struct ovsrec_bridge *br = find_bridge(vs->idl,
+                                                 vs->cfg->integration_bridge);
+    const struct ovsrec_port *port = br ? find_port(br, port_name) : NULL;
+    if (!port) {
+        return -1;
+    }
+    return port->n_tag == 1 ? port->tag[0] : 0;
 }
 
 struct ovsdb_idl *

@@ -31,6 +31,7 @@
 struct agent_config;
 struct ds;
 struct ovsdb_idl;
+struct smap;
 struct vswitch;
 
 struct vswitch *vswitch_create(const struct agent_config *);
@@ -63,6 +64,20 @@ char *vswitch_phy_patch_name(const char *bridge);
 /* Allows (or not yet) the interconnect ports of physical bridge 'bridge'
  * to be linked to each other. */
 void vswitch_set_phys_linked(struct vswitch *, const char *bridge, bool);
+
+/* What the agent wants on a VIF's Port row (the reference's port_bound and
+ * port_dead writes).  'tag' 0 means "no wish": the row is left alone.
+ * With 'clear_trunk' the Port's vlan_mode and trunks are emptied when the
+ * tag is written.  'other_config' keys are merged in, never removed. */
+void vswitch_set_port(struct vswitch *, const char *port_name, int tag,
+                      bool clear_trunk, const struct smap *other_config);
+
+/* Forgets the wishes for 'port_name' (the port is gone). */
+void vswitch_forget_port(struct vswitch *, const char *port_name);
+
+/* The tag of Port 'port_name' on the integration bridge as the database
+ * has it now: the tag, 0 if none, -1 if there is no such port. */
+int vswitch_port_tag(const struct vswitch *, const char *port_name);
 
 /* The IDL, for modules above that read ports (read only). */
 struct ovsdb_idl *vswitch_idl(const struct vswitch *);

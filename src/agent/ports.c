@@ -1,0 +1,818 @@
+/*
+ * ports: VIF ports from discovery to ACTIVE.  See ports.h for the states.
+ */
+#include <config.h>
+#include "agent/ports.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent-config.h"
+#include "agent/local-vlan.h"
+#include "agent/port-flows.h"
+#include "neutron/device-details.h"
+#include "neutron/plugin-api.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "oslo/rpc.h"
+#include "ovs/flow-table.h"
+#include "ovs/of-bridge.h"
+#include "ovs/vswitch.h"
+#include "ovsdb-idl.h"
+#include "smap.h"
+#include "sset.h"
+#include "timeval.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(ports);
+
+/* How long to wait before retrying a failed call. */
+#define RETRY_MS 1000
+
+enum report {
+    REPORT_NONE,
+    REPORT_UP,
+    REPORT_DOWN,
+};
+
+static const char *
+report_name(enum report r)
+{
+    return r == REPORT_UP ? "up" : r == REPORT_DOWN ? "down" : "none";
+}
+
+/* A network with ports on this host. */
+struct network {
+    char *key;                  /* "<net id>/<segid or None>". */
+    char *net_id;
+    int64_t segid;
+    char *network_type;
+    char *physnet;              /* NULL for tunnels. */
+    int lv;
+    size_t n_ports;
+};
+
+struct port {
+    char *id;                   /* iface-id: the Neutron port id. */
+    char *name;                 /* OVS Port/Interface name. */
+    int ofport;
+    bool present;               /* Still on br-int. */
+    bool seen;                  /* Marker for the current scan. */
+
+    bool need_details;
+    unsigned int gen;           /* Bumped whenever the port changes. */
+    unsigned int fetch_gen;     /* Generation of the details in flight. */
+    bool fetching;
+
+    bool have_details;
+    struct device_details details;
+    struct network *net;        /* Bound network, or NULL. */
+    bool dead;
+
+    /* Waiting for the flows and the tag before reporting up. */
+    bool wiring;
+    uint64_t seq_int, seq_tun, seq_phys;
+    struct of_bridge *phys_bridge;
+
+    enum report want;           /* What should be reported next. */
+    enum report reported;       /* What the server last heard. */
+    bool reporting;
+};
+
+struct ports {
+    const struct agent_config *cfg;
+    struct vswitch *vs;
+    struct ports_bridges br;
+
+    struct shash ports;         /* Port id -> struct port. */
+    struct shash networks;      /* Network key -> struct network. */
+    struct local_vlans *vlans;
+
+    unsigned int idl_seqno;
+    bool scanned_once;
+    struct sset first_pass;     /* Ids still to process after start. */
+    bool first_pass_done;
+    bool refresh_tunnels;       /* Next update_device_list asks for FDBs. */
+
+    /* One details call and one report call in flight at a time. */
+    bool details_busy;
+    bool report_busy;
+    long long int retry_at;
+
+    unsigned long long n_wired, n_reported_up, n_reported_down;
+};
+
+static struct port *
+port_find(const struct ports *ps, const char *id)
+{
+    return shash_find_data(&ps->ports, id);
+}
+
+static char *
+owner(const char *kind, const struct port *p)
+{
+    return xasprintf("%s:%s", kind, p->id);
+}
+
+struct ports *
+ports_create(const struct agent_config *cfg, struct vswitch *vs,
+             const struct ports_bridges *br)
+{
+    struct ports *ps = xzalloc(sizeof *ps);
+    ps->cfg = cfg;
+    ps->vs = vs;
+    ps->br = *br;
+    shash_init(&ps->ports);
+    shash_init(&ps->networks);
+    ps->vlans = local_vlans_create();
+    sset_init(&ps->first_pass);
+    ps->refresh_tunnels = true;
+    return ps;
+}
+
+static void
+port_free(struct port *p)
+{
+    device_details_destroy(&p->details);
+    free(p->id);
+    free(p->name);
+    free(p);
+}
+
+void
+ports_destroy(struct ports *ps)
+{
+    if (!ps) {
+        return;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, &ps->ports) {
+        port_free(node->data);
+    }
+    shash_destroy(&ps->ports);
+    SHASH_FOR_EACH_SAFE (node, &ps->networks) {
+        struct network *net = node->data;
+        free(net->key);
+        free(net->net_id);
+        free(net->network_type);
+        free(net->physnet);
+        free(net);
+    }
+    shash_destroy(&ps->networks);
+    local_vlans_destroy(ps->vlans);
+    sset_destroy(&ps->first_pass);
+    free(ps);
+}
+
+/* The index in bridge_mappings of 'physnet', or -1. */
+static int
+physnet_index(const struct ports *ps, const char *physnet)
+{
+    for (size_t i = 0; physnet && i < ps->cfg->n_bridge_mappings; i++) {
+        if (!strcmp(ps->cfg->bridge_mappings[i].physnet, physnet)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Installs or refreshes the translation flows of 'net'. */
+static void
+network_install_flows(struct ports *ps, struct network *net)
+{
+    struct net_wiring w = {
+        .network_type = net->network_type,
+        .segmentation_id = net->segid,
+        .lv = net->lv,
+        .int_phys_ofport = -1,
+        .phy_int_ofport = -1,
+    };
+    struct flow_table *phys = NULL;
+    int i = physnet_index(ps, net->physnet);
+    if (i >= 0) {
+        const char *bridge = ps->cfg->bridge_mappings[i].bridge;
+        char *int_patch = vswitch_int_patch_name(bridge);
+        char *phy_patch = vswitch_phy_patch_name(bridge);
+        w.int_phys_ofport = vswitch_get_ofport(ps->vs,
+                                               ps->cfg->integration_bridge,
+                                               int_patch);
+        w.phy_int_ofport = vswitch_get_ofport(ps->vs, bridge, phy_patch);
+        free(int_patch);
+        free(phy_patch);
+        phys = of_bridge_flows(ps->br.phys[i]);
+    }
+    char *o = xasprintf("net:%s", net->key);
+    port_flows_network(of_bridge_flows(ps->br.integ),
+                       ps->br.tun ? of_bridge_flows(ps->br.tun) : NULL,
+                       phys, o, &w);
+    free(o);
+}
+
+static void
+network_remove_flows(struct ports *ps, struct network *net)
+{
+    char *o = xasprintf("net:%s", net->key);
+    flow_table_clear_owner(of_bridge_flows(ps->br.integ), o);
+    if (ps->br.tun) {
+        flow_table_clear_owner(of_bridge_flows(ps->br.tun), o);
+    }
+    int i = physnet_index(ps, net->physnet);
+    if (i >= 0) {
+        flow_table_clear_owner(of_bridge_flows(ps->br.phys[i]), o);
+    }
+    free(o);
+}
+
+/* Binds 'p' to the network of 'dd', provisioning it if it is new here.
+ * Returns NULL if no local VLAN is left. */
+static struct network *
+network_bind(struct ports *ps, const struct device_details *dd)
+{
+    char *key = (dd->segmentation_id < 0
+                 ? xasprintf("%s/None", dd->network_id)
+                 : xasprintf("%s/%"PRId64, dd->network_id,
+                             dd->segmentation_id));
+    struct network *net = shash_find_data(&ps->networks, key);
+    if (net) {
+        free(key);
+        net->n_ports++;
+        return net;
+    }
+    bool is_new;
+    int lv = local_vlans_get(ps->vlans, dd->network_id, dd->segmentation_id,
+                             &is_new);
+    if (lv < 0) {
+        free(key);
+        return NULL;
+    }
+    net = xzalloc(sizeof *net);
+    net->key = key;
+    net->net_id = xstrdup(dd->network_id);
+    net->segid = dd->segmentation_id;
+    net->network_type = xstrdup(dd->network_type);
+    net->physnet = dd->physical_network ? xstrdup(dd->physical_network)
+                                        : NULL;
+    net->lv = lv;
+    net->n_ports = 1;
+    shash_add(&ps->networks, key, net);
+    network_install_flows(ps, net);
+    return net;
+}
+
+/* Drops 'p's hold on its network; the last port releases it. */
+static void
+network_unbind(struct ports *ps, struct port *p)
+{
+    struct network *net = p->net;
+    p->net = NULL;
+    if (!net || --net->n_ports) {
+        return;
+    }
+    network_remove_flows(ps, net);
+    local_vlans_release(ps->vlans, net->net_id, net->segid);
+    shash_find_and_delete(&ps->networks, net->key);
+    free(net->key);
+    free(net->net_id);
+    free(net->network_type);
+    free(net->physnet);
+    free(net);
+}
+
+/* The reference's port_dead: the dead VLAN and a drop, unless the port has
+ * no tag at all (then nothing). */
+static void
+port_dead(struct ports *ps, struct port *p)
+{
+    int tag = vswitch_port_tag(ps->vs, p->name);
+    p->dead = true;
+    p->wiring = false;
+    if (tag > 0 && tag != LOCAL_VLAN_DEAD) {
+        vswitch_set_port(ps->vs, p->name, LOCAL_VLAN_DEAD, false, NULL);
+        char *o = owner("dead", p);
+        port_flows_dead(of_bridge_flows(ps->br.integ), o, p->ofport);
+        free(o);
+    }
+}
+
+/* Wires 'p' as its (found, admin-up) details say. */
+static void
+port_wire(struct ports *ps, struct port *p)
+{
+    const struct device_details *dd = &p->details;
+    if (p->net) {
+        network_unbind(ps, p);
+    }
+    p->net = network_bind(ps, dd);
+    if (!p->net) {
+        port_dead(ps, p);
+        return;
+    }
+    int lv = p->net->lv;
+
+    struct smap oc = SMAP_INITIALIZER(&oc);
+    smap_add(&oc, "net_uuid", dd->network_id);
+    smap_add(&oc, "network_type", dd->network_type);
+    smap_add(&oc, "physical_network",
+             dd->physical_network ? dd->physical_network : "None");
+    smap_add_format(&oc, "tag", "%d", lv);
+    if (dd->segmentation_id >= 0) {
+        smap_add_format(&oc, "segmentation_id", "%"PRId64,
+                        dd->segmentation_id);
+    }
+    vswitch_set_port(ps->vs, p->name, lv, true, &oc);
+    smap_destroy(&oc);
+
+    struct flow_table *integ = of_bridge_flows(ps->br.integ);
+    char *dead = owner("dead", p);
+    flow_table_clear_owner(integ, dead);
+    free(dead);
+    char *o = owner("port", p);
+    if (ps->cfg->firewall_driver == FW_NOOP) {
+        port_flows_antispoof(integ, o, p->ofport, dd);
+    } else {
+        /* The openvswitch firewall provides the anti-spoofing; its
+         * per-port flows are the security-group work. */
+        flow_table_clear_owner(integ, o);
+    }
+    free(o);
+
+    p->dead = false;
+    p->wiring = true;
+    p->seq_int = flow_table_desired_seqno(integ);
+    p->seq_tun = ps->br.tun ? flow_table_desired_seqno(
+                                  of_bridge_flows(ps->br.tun)) : 0;
+    int i = physnet_index(ps, dd->physical_network);
+    p->phys_bridge = i >= 0 ? ps->br.phys[i] : NULL;
+    p->seq_phys = p->phys_bridge ? flow_table_desired_seqno(
+                                       of_bridge_flows(p->phys_bridge)) : 0;
+    ps->n_wired++;
+}
+
+/* Applies freshly fetched details to 'p'. */
+static void
+port_apply_details(struct ports *ps, struct port *p,
+                   const struct device_details *dd)
+{
+    device_details_destroy(&p->details);
+    device_details_clone(&p->details, dd);
+    p->have_details = true;
+
+    if (!dd->found || dd->no_active_binding) {
+        VLOG_INFO("port %s (%s): not bound to this host on the server",
+                  p->id, p->name);
+        port_dead(ps, p);
+        if (p->net) {
+            network_unbind(ps, p);
+        }
+        sset_find_and_delete(&ps->first_pass, p->id);
+        return;
+    }
+    if (!dd->admin_state_up) {
+        VLOG_INFO("port %s (%s): administratively down", p->id, p->name);
+        port_dead(ps, p);
+        p->want = REPORT_DOWN;
+        return;
+    }
+    port_wire(ps, p);
+}
+
+/* Marks every port whose details must be fetched again. */
+static void
+port_touch(struct port *p)
+{
+    p->need_details = true;
+    p->gen++;
+}
+
+/* Reads br-int's VIFs from the IDL and reconciles the port set. */
+static void
+ports_scan(struct ports *ps)
+{
+    struct ovsdb_idl *idl = vswitch_idl(ps->vs);
+    unsigned int seqno = ovsdb_idl_get_seqno(idl);
+    if (seqno == ps->idl_seqno || !vswitch_is_synced(ps->vs)) {
+        return;
+    }
+    ps->idl_seqno = seqno;
+
+    const struct ovsrec_bridge *br = NULL, *b;
+    OVSREC_BRIDGE_FOR_EACH (b, idl) {
+        if (!strcmp(b->name, ps->cfg->integration_bridge)) {
+            br = b;
+        }
+    }
+    if (!br) {
+        return;
+    }
+
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ps->ports) {
+        ((struct port *) node->data)->seen = false;
+    }
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = port->interfaces[j];
+            const char *id = smap_get(&iface->external_ids, "iface-id");
+            const char *mac = smap_get(&iface->external_ids, "attached-mac");
+            if (!id || !mac || iface->n_ofport != 1
+                || iface->ofport[0] <= 0) {
+                continue;       /* Not a VIF, or no ofport yet. */
+            }
+            if (!ps->scanned_once && port->n_tag == 1
+                && port->tag[0] != LOCAL_VLAN_DEAD) {
+                const char *net = smap_get(&port->other_config, "net_uuid");
+                if (net) {
+                    local_vlans_add_hint(
+                        ps->vlans, net,
+                        smap_get(&port->other_config, "segmentation_id"),
+                        port->tag[0]);
+                }
+            }
+            struct port *p = port_find(ps, id);
+            if (!p) {
+                p = xzalloc(sizeof *p);
+                p->id = xstrdup(id);
+                p->name = xstrdup(port->name);
+                p->ofport = iface->ofport[0];
+                shash_add(&ps->ports, id, p);
+                port_touch(p);
+                if (!ps->first_pass_done) {
+                    sset_add(&ps->first_pass, id);
+                }
+                VLOG_INFO("port %s (%s): added, ofport %d", id, p->name,
+                          p->ofport);
+            } else if (!p->present) {
+                /* Came back while its removal was being reported. */
+                port_touch(p);
+            } else if (p->ofport != iface->ofport[0]) {
+                VLOG_INFO("port %s (%s): ofport %d -> %"PRId64, id, p->name,
+                          p->ofport, iface->ofport[0]);
+                p->ofport = iface->ofport[0];
+                port_touch(p);
+            } else if (p->reported == REPORT_UP && p->net && !p->wiring
+                       && (port->n_tag != 1 || port->tag[0] != p->net->lv)) {
+                VLOG_INFO("port %s (%s): lost its VLAN tag; rewiring", id,
+                          p->name);
+                p->reported = REPORT_NONE;
+                port_touch(p);
+            }
+            p->present = true;
+            p->seen = true;
+        }
+    }
+    ps->scanned_once = true;
+
+    SHASH_FOR_EACH (node, &ps->ports) {
+        struct port *p = node->data;
+        if (!p->seen && p->present) {
+            VLOG_INFO("port %s (%s): removed from %s", p->id, p->name,
+                      ps->cfg->integration_bridge);
+            p->present = false;
+            p->gen++;
+            p->need_details = false;
+            p->wiring = false;
+            char *o = owner("port", p);
+            flow_table_clear_owner(of_bridge_flows(ps->br.integ), o);
+            free(o);
+            o = owner("dead", p);
+            flow_table_clear_owner(of_bridge_flows(ps->br.integ), o);
+            free(o);
+            vswitch_forget_port(ps->vs, p->name);
+            network_unbind(ps, p);
+            p->want = REPORT_DOWN;
+            sset_find_and_delete(&ps->first_pass, p->id);
+        }
+    }
+}
+
+/* A port whose flows and tag are in place is ready to be reported up. */
+static void
+ports_check_wiring(struct ports *ps)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ps->ports) {
+        struct port *p = node->data;
+        if (!p->wiring || !p->present || !p->net) {
+            continue;
+        }
+        if (vswitch_port_tag(ps->vs, p->name) != p->net->lv
+            || !of_bridge_flows_installed(ps->br.integ, p->seq_int)
+            || (ps->br.tun && !of_bridge_flows_installed(ps->br.tun,
+                                                         p->seq_tun))
+            || (p->phys_bridge && !of_bridge_flows_installed(p->phys_bridge,
+                                                             p->seq_phys))) {
+            continue;
+        }
+        p->wiring = false;
+        p->want = REPORT_UP;
+    }
+}
+
+/* Details calls. */
+
+struct details_batch {
+    struct ports *ps;
+    char **ids;
+    unsigned int *gens;
+    size_t n;
+};
+
+static void
+details_done(void *b_, const char *error, const struct device_details *dds,
+             size_t n_dds, const char *const *failed, size_t n_failed)
+{
+    struct details_batch *b = b_;
+    struct ports *ps = b->ps;
+    ps->details_busy = false;
+
+    for (size_t i = 0; i < b->n; i++) {
+        struct port *p = port_find(ps, b->ids[i]);
+        if (p && p->fetch_gen == b->gens[i]) {
+            p->fetching = false;
+            if (error) {
+                p->need_details = true;
+            }
+        }
+    }
+    if (error) {
+        VLOG_WARN("getting port details failed: %s", error);
+        ps->retry_at = time_msec() + RETRY_MS;
+    } else {
+        for (size_t i = 0; i < n_dds; i++) {
+            struct port *p = port_find(ps, dds[i].device);
+            if (p && p->present && !p->need_details) {
+                port_apply_details(ps, p, &dds[i]);
+            }
+        }
+        for (size_t i = 0; i < n_failed; i++) {
+            struct port *p = port_find(ps, failed[i]);
+            if (p) {
+                p->need_details = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->ids[i]);
+    }
+    free(b->ids);
+    free(b->gens);
+    free(b);
+}
+
+static void
+ports_fetch(struct ports *ps, struct rpc *rpc)
+{
+    if (ps->details_busy) {
+        return;
+    }
+    struct details_batch *b = xzalloc(sizeof *b);
+    b->ps = ps;
+    b->ids = xcalloc(PLUGIN_BATCH, sizeof *b->ids);
+    b->gens = xcalloc(PLUGIN_BATCH, sizeof *b->gens);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ps->ports) {
+        struct port *p = node->data;
+        if (p->need_details && p->present && b->n < PLUGIN_BATCH) {
+            p->need_details = false;
+            p->fetching = true;
+            p->fetch_gen = p->gen;
+            b->ids[b->n] = xstrdup(p->id);
+            b->gens[b->n] = p->gen;
+            b->n++;
+        }
+    }
+    if (!b->n) {
+        free(b->ids);
+        free(b->gens);
+        free(b);
+        return;
+    }
+    ps->details_busy = true;
+    plugin_get_devices_details(rpc, ps->cfg->host,
+                               (const char *const *) b->ids, b->n,
+                               details_done, b);
+}
+
+/* Reports. */
+
+struct report_batch {
+    struct ports *ps;
+    char **ids;
+    enum report *what;
+    size_t n;
+};
+
+static void
+report_done(void *b_, const char *error, const char *const *failed,
+            size_t n_failed)
+{
+    struct report_batch *b = b_;
+    struct ports *ps = b->ps;
+    ps->report_busy = false;
+    if (error) {
+        VLOG_WARN("reporting ports failed: %s", error);
+        ps->retry_at = time_msec() + RETRY_MS;
+    } else {
+        ps->refresh_tunnels = false;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        struct port *p = port_find(ps, b->ids[i]);
+        bool ok = !error;
+        for (size_t j = 0; ok && j < n_failed; j++) {
+            ok = strcmp(failed[j], b->ids[i]) != 0;
+        }
+        if (p) {
+            p->reporting = false;
+            if (ok) {
+                VLOG_INFO("port %s (%s): reported %s", p->id, p->name,
+                          report_name(b->what[i]));
+                p->reported = b->what[i];
+                if (p->want == b->what[i]) {
+                    p->want = REPORT_NONE;
+                }
+                if (b->what[i] == REPORT_UP) {
+                    ps->n_reported_up++;
+                    sset_find_and_delete(&ps->first_pass, p->id);
+                } else {
+                    ps->n_reported_down++;
+                    sset_find_and_delete(&ps->first_pass, p->id);
+                }
+                if (!p->present && p->want == REPORT_NONE) {
+                    shash_find_and_delete(&ps->ports, p->id);
+                    port_free(p);
+                }
+            }
+        }
+        free(b->ids[i]);
+    }
+    free(b->ids);
+    free(b->what);
+    free(b);
+}
+
+static void
+ports_report(struct ports *ps, struct rpc *rpc)
+{
+    if (ps->report_busy) {
+        return;
+    }
+    const char **up = xcalloc(PLUGIN_BATCH, sizeof *up);
+    const char **down = xcalloc(PLUGIN_BATCH, sizeof *down);
+    size_t n_up = 0, n_down = 0;
+    struct report_batch *b = xzalloc(sizeof *b);
+    b->ps = ps;
+    b->ids = xcalloc(2 * PLUGIN_BATCH, sizeof *b->ids);
+    b->what = xcalloc(2 * PLUGIN_BATCH, sizeof *b->what);
+
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ps->ports) {
+        struct port *p = node->data;
+        if (p->reporting || p->want == REPORT_NONE
+            || (p->want == REPORT_UP && (p->fetching || p->need_details))) {
+            continue;
+        }
+        if (p->want == REPORT_UP && n_up < PLUGIN_BATCH) {
+            up[n_up++] = p->id;
+        } else if (p->want == REPORT_DOWN && n_down < PLUGIN_BATCH) {
+            down[n_down++] = p->id;
+        } else {
+            continue;
+        }
+        p->reporting = true;
+        b->ids[b->n] = xstrdup(p->id);
+        b->what[b->n] = p->want;
+        b->n++;
+    }
+    if (b->n) {
+        ps->report_busy = true;
+        plugin_update_device_list(rpc, ps->cfg->host, up, n_up, down, n_down,
+                                  ps->refresh_tunnels, report_done, b);
+    } else {
+        free(b->ids);
+        free(b->what);
+        free(b);
+    }
+    free(up);
+    free(down);
+}
+
+void
+ports_run(struct ports *ps, struct rpc *rpc)
+{
+    ports_scan(ps);
+    ports_check_wiring(ps);
+
+    if (!ps->first_pass_done && ps->scanned_once
+        && sset_is_empty(&ps->first_pass)) {
+        ps->first_pass_done = true;
+        local_vlans_drop_hints(ps->vlans);
+        VLOG_INFO("first pass over the ports done (%"PRIuSIZE" ports)",
+                  shash_count(&ps->ports));
+    }
+
+    if (!rpc || !rpc_is_ready(rpc) || time_msec() < ps->retry_at) {
+        return;
+    }
+    ports_fetch(ps, rpc);
+    ports_report(ps, rpc);
+}
+
+void
+ports_wait(struct ports *ps)
+{
+    if (ps->retry_at > time_msec()) {
+        poll_timer_wait_until(ps->retry_at);
+    }
+    /* Wiring completes when a barrier comes back (of-bridge wakes us) or
+     * when the IDL shows the tag (the IDL wakes us). */
+}
+
+void
+ports_port_update(struct ports *ps, const char *port_id)
+{
+    struct port *p = port_find(ps, port_id);
+    if (p && p->present) {
+        VLOG_DBG("port %s: updated on the server", port_id);
+        port_touch(p);
+    }
+}
+
+void
+ports_port_delete(struct ports *ps, const char *port_id)
+{
+    struct port *p = port_find(ps, port_id);
+    if (p && p->present) {
+        VLOG_INFO("port %s (%s): deleted on the server", port_id, p->name);
+        p->gen++;
+        port_dead(ps, p);
+        network_unbind(ps, p);
+    }
+}
+
+void
+ports_network_update(struct ports *ps, const char *network_id)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ps->ports) {
+        struct port *p = node->data;
+        if (p->present && p->net && !strcmp(p->net->net_id, network_id)) {
+            port_touch(p);
+        }
+    }
+}
+
+void
+ports_resync(struct ports *ps)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ps->ports) {
+        struct port *p = node->data;
+        if (p->present) {
+            port_touch(p);
+            p->reported = REPORT_NONE;
+        }
+    }
+    ps->refresh_tunnels = true;
+}
+
+bool
+ports_first_pass_done(const struct ports *ps)
+{
+    return ps->first_pass_done;
+}
+
+size_t
+ports_count(const struct ports *ps)
+{
+    return shash_count(&ps->ports);
+}
+
+void
+ports_format(const struct ports *ps, struct ds *s)
+{
+    ds_put_format(s, "ports: %"PRIuSIZE" (wired %llu, reported up %llu, "
+                  "down %llu)\n", shash_count(&ps->ports), ps->n_wired,
+                  ps->n_reported_up, ps->n_reported_down);
+    const struct shash_node **nodes = shash_sort(&ps->ports);
+    for (size_t i = 0; i < shash_count(&ps->ports); i++) {
+        const struct port *p = nodes[i]->data;
+        ds_put_format(s, "  %s %s ofport=%d", p->id, p->name, p->ofport);
+        if (p->net) {
+            ds_put_format(s, " network=%s vlan=%d", p->net->key, p->net->lv);
+        }
+        ds_put_format(s, " %s%s%s reported=%s\n",
+                      !p->present ? "removed" : p->dead ? "dead"
+                      : p->wiring ? "wiring" : "wired",
+                      p->fetching || p->need_details ? " (fetching)" : "",
+                      p->want != REPORT_NONE ? " (report pending)" : "",
+                      report_name(p->reported));
+    }
+    free(nodes);
+    ds_put_cstr(s, "local VLANs:\n");
+    local_vlans_format(ps->vlans, s);
+}

@@ -1,0 +1,62 @@
+/*
+ * ports: the VIF ports of the integration bridge and their life cycle,
+ * from the Interface row nova/os-vif creates to the port reported ACTIVE.
+ *
+ * Layer: Neutron logic.  Reads br-int's Interfaces from the OVSDB IDL (a
+ * VIF has both external_ids:iface-id and attached-mac), asks the server for
+ * each port's details in batches, gives each network a local VLAN, writes
+ * the Port's tag and other_config (through vswitch) and its flows (through
+ * the bridges' flow tables), and reports the port up once the barrier
+ * covering those flows has come back and the tag is in the database:
+ *
+ *   seen --details--> wired --flows+tag in place--> reported up
+ *     |                  \--admin down / unknown--> dead (VLAN 4095)
+ *     +--gone from br-int--> network released if last --> reported down
+ *
+ * Each port owns its in-flight work by generation number: an answer for an
+ * older generation (the port changed or went away meanwhile) is dropped.
+ */
+#ifndef OVSAGENT_PORTS_H
+#define OVSAGENT_PORTS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct agent_config;
+struct ds;
+struct of_bridge;
+struct rpc;
+struct vswitch;
+
+/* The bridges the ports are wired through.  'phys[i]' belongs to
+ * cfg->bridge_mappings[i]; 'tun' is NULL without tunnel_types. */
+struct ports_bridges {
+    struct of_bridge *integ;
+    struct of_bridge *tun;
+    struct of_bridge **phys;
+};
+
+struct ports *ports_create(const struct agent_config *, struct vswitch *,
+                           const struct ports_bridges *);
+void ports_destroy(struct ports *);
+
+/* 'rpc' may be NULL (no transport_url) or not ready: ports are then found
+ * and remembered but not wired. */
+void ports_run(struct ports *, struct rpc *);
+void ports_wait(struct ports *);
+
+/* Server notifications. */
+void ports_port_update(struct ports *, const char *port_id);
+void ports_port_delete(struct ports *, const char *port_id);
+void ports_network_update(struct ports *, const char *network_id);
+
+/* Fetches every port's details again (reconnection, "revived"). */
+void ports_resync(struct ports *);
+
+/* True once every port present at start has been processed once. */
+bool ports_first_pass_done(const struct ports *);
+
+size_t ports_count(const struct ports *);
+void ports_format(const struct ports *, struct ds *);
+
+#endif /* ports.h */
