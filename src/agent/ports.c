@@ -126,6 +126,8 @@ ports_create(const struct agent_config *cfg, struct vswitch *vs,
     ps->cfg = cfg;
     ps->vs = vs;
     ps->br = *br;
+    ps->br.phys = xmemdup(br->phys, (cfg->n_bridge_mappings + 1)
+                                    * sizeof *br->phys);
     shash_init(&ps->ports);
     shash_init(&ps->networks);
     ps->vlans = local_vlans_create();
@@ -165,6 +167,7 @@ ports_destroy(struct ports *ps)
     shash_destroy(&ps->networks);
     local_vlans_destroy(ps->vlans);
     sset_destroy(&ps->first_pass);
+    free(ps->br.phys);
     free(ps);
 }
 
