@@ -5,35 +5,13 @@
 #include <config.h>
 #include "neutron/device-details.h"
 
+#include "json-util.h"
+
 #include <string.h>
 
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "util.h"
-
-static const struct json *
-member(const struct json *obj, const char *name)
-{
-    return obj && obj->type == JSON_OBJECT
-           ? shash_find_data(json_object(obj), name) : NULL;
-}
-
-/* A string member, or NULL if absent, null or not a string. */
-static const char *
-member_string(const struct json *obj, const char *name)
-{
-    const struct json *j = member(obj, name);
-    return j && j->type == JSON_STRING ? json_string(j) : NULL;
-}
-
-static bool
-member_bool(const struct json *obj, const char *name, bool dflt)
-{
-    const struct json *j = member(obj, name);
-    return !j ? dflt
-           : j->type == JSON_TRUE ? true
-           : j->type == JSON_FALSE ? false : dflt;
-}
 
 static char *
 nullable_strdup(const char *s)
@@ -72,20 +50,20 @@ device_details_from_json(const struct json *j, struct device_details *dd)
     if (!j || j->type != JSON_OBJECT) {
         return xstrdup("device details: not an object");
     }
-    const char *device = member_string(j, "device");
+    const char *device = json_member_string(j, "device");
     if (!device) {
         return xstrdup("device details: no \"device\"");
     }
     dd->device = xstrdup(device);
     dd->segmentation_id = -1;
-    dd->no_active_binding = member_bool(j, "no_active_binding", false);
-    if (!member_string(j, "port_id")) {
+    dd->no_active_binding = json_member_bool(j, "no_active_binding", false);
+    if (!json_member_string(j, "port_id")) {
         return NULL;            /* Unknown to the server: not an error. */
     }
 
-    const char *network_id = member_string(j, "network_id");
-    const char *mac = member_string(j, "mac_address");
-    const char *network_type = member_string(j, "network_type");
+    const char *network_id = json_member_string(j, "network_id");
+    const char *mac = json_member_string(j, "mac_address");
+    const char *network_type = json_member_string(j, "network_type");
     if (!network_id || !mac || !network_type) {
         char *error = xasprintf("device details for %s: network_id, "
                                 "mac_address or network_type missing",
@@ -97,43 +75,43 @@ device_details_from_json(const struct json *j, struct device_details *dd)
     dd->network_id = xstrdup(network_id);
     dd->mac = xstrdup(mac);
     dd->network_type = xstrdup(network_type);
-    dd->physical_network = nullable_strdup(member_string(j,
+    dd->physical_network = nullable_strdup(json_member_string(j,
                                                          "physical_network"));
-    dd->device_owner = xstrdup(member_string(j, "device_owner")
-                               ? member_string(j, "device_owner") : "");
-    dd->admin_state_up = member_bool(j, "admin_state_up", true);
-    dd->port_security_enabled = member_bool(j, "port_security_enabled", true);
+    dd->device_owner = xstrdup(json_member_string(j, "device_owner")
+                               ? json_member_string(j, "device_owner") : "");
+    dd->admin_state_up = json_member_bool(j, "admin_state_up", true);
+    dd->port_security_enabled = json_member_bool(j, "port_security_enabled", true);
 
-    const struct json *seg = member(j, "segmentation_id");
+    const struct json *seg = json_member(j, "segmentation_id");
     if (seg && seg->type == JSON_INTEGER && seg->integer >= 0) {
         dd->segmentation_id = seg->integer;
     }
-    const struct json *mtu = member(j, "mtu");
+    const struct json *mtu = json_member(j, "mtu");
     if (mtu && mtu->type == JSON_INTEGER) {
         dd->mtu = mtu->integer;
     }
 
-    const struct json *ips = member(j, "fixed_ips");
+    const struct json *ips = json_member(j, "fixed_ips");
     if (ips && ips->type == JSON_ARRAY) {
         size_t n = json_array(ips)->n;
         dd->fixed_ips = xcalloc(n ? n : 1, sizeof *dd->fixed_ips);
         for (size_t i = 0; i < n; i++) {
-            const char *ip = member_string(json_array(ips)->elems[i],
+            const char *ip = json_member_string(json_array(ips)->elems[i],
                                            "ip_address");
             if (ip) {
                 dd->fixed_ips[dd->n_fixed_ips++] = xstrdup(ip);
             }
         }
     }
-    const struct json *pairs = member(j, "allowed_address_pairs");
+    const struct json *pairs = json_member(j, "allowed_address_pairs");
     if (pairs && pairs->type == JSON_ARRAY) {
         size_t n = json_array(pairs)->n;
         dd->pairs = xcalloc(n ? n : 1, sizeof *dd->pairs);
         for (size_t i = 0; i < n; i++) {
             const struct json *p = json_array(pairs)->elems[i];
-            const char *ip = member_string(p, "ip_address");
+            const char *ip = json_member_string(p, "ip_address");
             if (ip) {
-                const char *pmac = member_string(p, "mac_address");
+                const char *pmac = json_member_string(p, "mac_address");
                 struct address_pair *ap = &dd->pairs[dd->n_pairs++];
                 ap->ip = xstrdup(ip);
                 ap->mac = xstrdup(pmac ? pmac : mac);

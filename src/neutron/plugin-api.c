@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "json-util.h"
 #include "neutron/device-details.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -78,13 +79,6 @@ collect_strings(const struct json *j, const char ***out)
     return n;
 }
 
-static const struct json *
-member(const struct json *obj, const char *name)
-{
-    return obj && obj->type == JSON_OBJECT
-           ? shash_find_data(json_object(obj), name) : NULL;
-}
-
 /* get_devices_details_list_and_failed_devices. */
 
 struct details_ctx {
@@ -101,7 +95,7 @@ details_reply(void *ctx_, const struct json *result, const char *error)
         free(ctx);
         return;
     }
-    const struct json *devices = member(result, "devices");
+    const struct json *devices = json_member(result, "devices");
     if (!devices || devices->type != JSON_ARRAY) {
         ctx->cb(ctx->aux, "device details: malformed reply", NULL, 0, NULL,
                 0);
@@ -121,7 +115,7 @@ details_reply(void *ctx_, const struct json *result, const char *error)
         }
     }
     const char **failed;
-    size_t n_failed = collect_strings(member(result, "failed_devices"),
+    size_t n_failed = collect_strings(json_member(result, "failed_devices"),
                                       &failed);
     ctx->cb(ctx->aux, NULL, dds, n, failed, n_failed);
     for (size_t i = 0; i < n; i++) {
@@ -163,9 +157,9 @@ update_reply(void *ctx_, const struct json *result, const char *error)
         ctx->cb(ctx->aux, error, NULL, 0);
     } else {
         const char **up, **down;
-        size_t n_up = collect_strings(member(result, "failed_devices_up"),
+        size_t n_up = collect_strings(json_member(result, "failed_devices_up"),
                                       &up);
-        size_t n_down = collect_strings(member(result,
+        size_t n_down = collect_strings(json_member(result,
                                                "failed_devices_down"), &down);
         const char **all = xcalloc(n_up + n_down + 1, sizeof *all);
         memcpy(all, up, n_up * sizeof *all);

@@ -17,19 +17,7 @@
 #include "openvswitch/ofp-flow.h"
 #include "ovs/flow-table.h"
 #include "util.h"
-
-static int n_passed, n_failed;
-
-static void
-check(bool ok, const char *what)
-{
-    printf("%s - %s\n", ok ? "ok" : "not ok", what);
-    if (ok) {
-        n_passed++;
-    } else {
-        n_failed++;
-    }
-}
+#include "test-util.h"
 
 static void
 add(struct flow_table *ft, const char *owner, const char *flow)
@@ -38,7 +26,7 @@ add(struct flow_table *ft, const char *owner, const char *flow)
     if (error) {
         printf("# %s\n", error);
         free(error);
-        n_failed++;
+        test_n_failed++;
     }
 }
 
@@ -235,6 +223,5 @@ main(void)
     test_rejected_flow();
     test_restart_replaces_foreign_cookie();
     test_owners();
-    printf("%d passed, %d failed\n", n_passed, n_failed);
-    return n_failed ? 1 : 0;
+    return test_summary();
 }

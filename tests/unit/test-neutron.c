@@ -17,19 +17,7 @@
 #include "openvswitch/vlog.h"
 #include "ovs/flow-table.h"
 #include "util.h"
-
-static int n_passed, n_failed;
-
-static void
-check(bool ok, const char *what)
-{
-    printf("%s - %s\n", ok ? "ok" : "not ok", what);
-    if (ok) {
-        n_passed++;
-    } else {
-        n_failed++;
-    }
-}
+#include "test-util.h"
 
 static void
 test_local_vlans(void)
@@ -219,6 +207,5 @@ main(void)
     test_local_vlans();
     test_details();
     test_port_flows();
-    printf("%d passed, %d failed\n", n_passed, n_failed);
-    return n_failed ? 1 : 0;
+    return test_summary();
 }
