@@ -60,7 +60,8 @@ struct port {
     char *id;                   /* iface-id: the Neutron port id. */
     char *name;                 /* OVS Port/Interface name. */
     int ofport;
-    bool present;               /* Still on br-int. */
+    bool ancillary;             /* On an ancillary bridge: report only. */
+    bool present;               /* Still on its bridge. */
     bool seen;                  /* Marker for the current scan. */
 
     bool need_details;
@@ -290,6 +291,9 @@ network_unbind(struct ports *ps, struct port *p)
 static void
 port_dead(struct ports *ps, struct port *p)
 {
+    if (p->ancillary) {
+        return;
+    }
     int tag = vswitch_port_tag(ps->vs, p->name);
     p->dead = true;
     p->wiring = false;
@@ -374,6 +378,12 @@ port_apply_details(struct ports *ps, struct port *p,
         sset_find_and_delete(&ps->first_pass, p->id);
         return;
     }
+    if (p->ancillary) {
+        /* Ports of ancillary bridges (br-ex and the like) are reported,
+         * never wired, as the reference does. */
+        p->want = REPORT_UP;
+        return;
+    }
     if (!dd->admin_state_up) {
         VLOG_INFO("port %s (%s): administratively down", p->id, p->name);
         port_dead(ps, p);
@@ -391,31 +401,27 @@ port_touch(struct port *p)
     p->gen++;
 }
 
-/* Reads br-int's VIFs from the IDL and reconciles the port set. */
-static void
-ports_scan(struct ports *ps)
+/* True if 'br' is an ancillary bridge: one the agent does not manage whose
+ * external_ids:bridge-id names it (br-ex, say). */
+static bool
+is_ancillary(const struct ports *ps, const struct ovsrec_bridge *br)
 {
-    struct ovsdb_idl *idl = vswitch_idl(ps->vs);
-    unsigned int seqno = ovsdb_idl_get_seqno(idl);
-    if (seqno == ps->idl_seqno || !vswitch_is_synced(ps->vs)) {
-        return;
+    const struct agent_config *cfg = ps->cfg;
+    const char *bridge_id = smap_get(&br->external_ids, "bridge-id");
+    if (!bridge_id || strcmp(bridge_id, br->name)
+        || !strcmp(br->name, cfg->integration_bridge)
+        || (cfg->tunnel_types && !strcmp(br->name, cfg->tunnel_bridge))
+        || agent_config_find_bridge(cfg, br->name)) {
+        return false;
     }
-    ps->idl_seqno = seqno;
+    return true;
+}
 
-    const struct ovsrec_bridge *br = NULL, *b;
-    OVSREC_BRIDGE_FOR_EACH (b, idl) {
-        if (!strcmp(b->name, ps->cfg->integration_bridge)) {
-            br = b;
-        }
-    }
-    if (!br) {
-        return;
-    }
-
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &ps->ports) {
-        ((struct port *) node->data)->seen = false;
-    }
+/* Reconciles the VIFs of 'br' with the port set. */
+static void
+ports_scan_bridge(struct ports *ps, const struct ovsrec_bridge *br,
+                  bool ancillary)
+{
     for (size_t i = 0; i < br->n_ports; i++) {
         const struct ovsrec_port *port = br->ports[i];
         for (size_t j = 0; j < port->n_interfaces; j++) {
@@ -426,7 +432,7 @@ ports_scan(struct ports *ps)
                 || iface->ofport[0] <= 0) {
                 continue;       /* Not a VIF, or no ofport yet. */
             }
-            if (!ps->scanned_once && port->n_tag == 1
+            if (!ancillary && !ps->scanned_once && port->n_tag == 1
                 && port->tag[0] != LOCAL_VLAN_DEAD) {
                 const char *net = smap_get(&port->other_config, "net_uuid");
                 if (net) {
@@ -442,6 +448,7 @@ ports_scan(struct ports *ps)
                 p->id = xstrdup(id);
                 p->name = xstrdup(port->name);
                 p->ofport = iface->ofport[0];
+                p->ancillary = ancillary;
                 shash_add(&ps->ports, id, p);
                 port_touch(p);
                 if (!ps->first_pass_done) {
@@ -457,8 +464,10 @@ ports_scan(struct ports *ps)
                           p->ofport, iface->ofport[0]);
                 p->ofport = iface->ofport[0];
                 port_touch(p);
-            } else if (p->reported == REPORT_UP && p->net && !p->wiring
-                       && (port->n_tag != 1 || port->tag[0] != p->net->lv)) {
+            } else if (!ancillary && p->reported == REPORT_UP && p->net
+                       && !p->wiring
+                       && (port->n_tag != 1
+                           || port->tag[0] != p->net->lv)) {
                 VLOG_INFO("port %s (%s): lost its VLAN tag; rewiring", id,
                           p->name);
                 p->reported = REPORT_NONE;
@@ -466,6 +475,32 @@ ports_scan(struct ports *ps)
             }
             p->present = true;
             p->seen = true;
+        }
+    }
+}
+
+/* Reads the VIFs of br-int and of the ancillary bridges from the IDL and
+ * reconciles the port set. */
+static void
+ports_scan(struct ports *ps)
+{
+    struct ovsdb_idl *idl = vswitch_idl(ps->vs);
+    unsigned int seqno = ovsdb_idl_get_seqno(idl);
+    if (seqno == ps->idl_seqno || !vswitch_is_synced(ps->vs)) {
+        return;
+    }
+    ps->idl_seqno = seqno;
+
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ps->ports) {
+        ((struct port *) node->data)->seen = false;
+    }
+    const struct ovsrec_bridge *br;
+    OVSREC_BRIDGE_FOR_EACH (br, idl) {
+        if (!strcmp(br->name, ps->cfg->integration_bridge)) {
+            ports_scan_bridge(ps, br, false);
+        } else if (is_ancillary(ps, br)) {
+            ports_scan_bridge(ps, br, true);
         }
     }
     ps->scanned_once = true;
