@@ -9,6 +9,12 @@
 
 #include "agent-config.h"
 #include "agent/base-flows.h"
+#include "agent/ports.h"
+#include "json-util.h"
+#include "neutron/agent-state.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
+#include "oslo/rpc.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovs/flow-table.h"
@@ -48,6 +54,21 @@ struct agent {
     struct agent_bridge *bridges;   /* [0] int, then tun, then phys. */
     size_t n_bridges;
     char *fatal;
+
+    /* The control plane: NULL rpc without a transport_url. */
+    struct rpc *rpc;
+    struct ports *ports;
+    struct agent_state *state;
+    unsigned int rpc_seqno;         /* Last rpc_reconnect_seqno() seen. */
+    unsigned int int_resets;        /* Last br-int switch reset count. */
+};
+
+/* Topics of the server's notifications the agent follows (rpc-wire §4.1:
+ * the "legacy" profile, see the README). */
+static const char *const notify_topics[] = {
+    "q-agent-notifier-port-update",
+    "q-agent-notifier-port-delete",
+    "q-agent-notifier-network-update",
 };
 
 /* A cookie as the reference draws them: uniform in [0, 2**64 - 2], so that
@@ -100,6 +121,39 @@ agent_add_bridge(struct agent *a, enum bridge_role role, const char *name,
     b->ob = of_bridge_create(name, new_cookie(), &opts);
 }
 
+/* A cast from the server. */
+static void
+agent_notify(void *a_, const char *topic, const char *method,
+             const struct json *args)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    struct agent *a = a_;
+    const char *id = NULL;
+
+    if (!strcmp(method, "port_update")) {
+        id = json_member_string(json_member(args, "port"), "id");
+        if (id) {
+            ports_port_update(a->ports, id);
+        }
+    } else if (!strcmp(method, "port_delete")) {
+        id = json_member_string(args, "port_id");
+        if (id) {
+            ports_port_delete(a->ports, id);
+        }
+    } else if (!strcmp(method, "network_update")) {
+        id = json_member_string(json_member(args, "network"), "id");
+        if (id) {
+            ports_network_update(a->ports, id);
+        }
+    } else {
+        VLOG_DBG_RL(&rl, "%s: ignoring method %s", topic, method);
+        return;
+    }
+    if (!id) {
+        VLOG_WARN_RL(&rl, "%s: %s without an id; ignored", topic, method);
+    }
+}
+
 struct agent *
 agent_create(const struct agent_config *cfg)
 {
@@ -118,6 +172,30 @@ agent_create(const struct agent_config *cfg)
         agent_add_bridge(a, BR_PHYS, cfg->bridge_mappings[i].bridge,
                          cfg->bridge_mappings[i].physnet);
     }
+
+    struct of_bridge **phys = xcalloc(cfg->n_bridge_mappings + 1,
+                                      sizeof *phys);
+    struct ports_bridges pb = { .integ = a->bridges[0].ob, .phys = phys };
+    for (size_t i = 0, n = 0; i < a->n_bridges; i++) {
+        if (a->bridges[i].role == BR_TUN) {
+            pb.tun = a->bridges[i].ob;
+        } else if (a->bridges[i].role == BR_PHYS) {
+            phys[n++] = a->bridges[i].ob;
+        }
+    }
+    a->ports = ports_create(cfg, a->vswitch, &pb);
+    free(phys);     /* ports_create() copied the pointers it needs. */
+
+    a->state = agent_state_create(cfg);
+    if (cfg->transport_url) {
+        a->rpc = rpc_create(cfg);
+        for (size_t i = 0; i < ARRAY_SIZE(notify_topics); i++) {
+            rpc_listen(a->rpc, notify_topics[i], agent_notify, a);
+        }
+    } else {
+        VLOG_INFO("no transport_url: bridges are set up but ports are not "
+                  "wired, and the server is not told about this agent");
+    }
     return a;
 }
 
@@ -135,6 +213,9 @@ agent_destroy(struct agent *a)
         free(b->phy_patch);
     }
     free(a->bridges);
+    rpc_destroy(a->rpc);
+    ports_destroy(a->ports);
+    agent_state_destroy(a->state);
     of_listener_destroy(a->listener);
     vswitch_destroy(a->vswitch);
     free(a->fatal);
@@ -230,6 +311,40 @@ agent_link_phys(struct agent *a, struct agent_bridge *b)
     }
 }
 
+/* Ports, heartbeats and the server's notifications. */
+static void
+agent_run_control_plane(struct agent *a)
+{
+    if (a->rpc) {
+        rpc_run(a->rpc);
+        unsigned int seqno = rpc_reconnect_seqno(a->rpc);
+        if (seqno != a->rpc_seqno) {
+            /* Casts sent while we were away are lost: ask again. */
+            a->rpc_seqno = seqno;
+            VLOG_INFO("reconnected to the message broker; resyncing ports");
+            ports_resync(a->ports);
+        }
+    }
+
+    struct of_bridge *integ = agent_int_bridge(a)->ob;
+    unsigned int resets = of_bridge_n_switch_resets(integ);
+    if (resets != a->int_resets) {
+        /* The flows come back by themselves; the server hears start_flag
+         * again, as it does from the reference. */
+        a->int_resets = resets;
+        agent_state_restart(a->state);
+    }
+
+    ports_run(a->ports, a->rpc);
+    bool ovs_ok = vswitch_is_synced(a->vswitch)
+                  && of_bridge_is_connected(integ);
+    agent_state_run(a->state, a->rpc, ovs_ok, ports_count(a->ports),
+                    ports_first_pass_done(a->ports));
+    if (agent_state_take_revived(a->state)) {
+        ports_resync(a->ports);
+    }
+}
+
 void
 agent_run(struct agent *a)
 {
@@ -261,6 +376,8 @@ agent_run(struct agent *a)
             agent_link_phys(a, &a->bridges[i]);
         }
     }
+
+    agent_run_control_plane(a);
 }
 
 void
@@ -271,6 +388,11 @@ agent_wait(struct agent *a)
     for (size_t i = 0; i < a->n_bridges; i++) {
         of_bridge_wait(a->bridges[i].ob);
     }
+    if (a->rpc) {
+        rpc_wait(a->rpc);
+    }
+    ports_wait(a->ports);
+    agent_state_wait(a->state);
 }
 
 const char *
@@ -314,6 +436,13 @@ agent_format(const struct agent *a, struct ds *s)
                           b->phy_patch, b->linked ? "linked" : "not linked");
         }
     }
+    if (a->rpc) {
+        rpc_format(a->rpc, s);
+    } else {
+        ds_put_cstr(s, "message broker: none (no transport_url)\n");
+    }
+    agent_state_format(a->state, s);
+    ports_format(a->ports, s);
 }
 
 bool
