@@ -310,10 +310,15 @@ static void
 port_wire(struct ports *ps, struct port *p)
 {
     const struct device_details *dd = &p->details;
-    if (p->net) {
+    /* A port that stays on the same network keeps its hold on it (and the
+     * network its VLAN), as across an admin down and up. */
+    if (p->net && (strcmp(p->net->net_id, dd->network_id)
+                   || p->net->segid != dd->segmentation_id)) {
         network_unbind(ps, p);
     }
-    p->net = network_bind(ps, dd);
+    if (!p->net) {
+        p->net = network_bind(ps, dd);
+    }
     if (!p->net) {
         port_dead(ps, p);
         return;
@@ -465,7 +470,7 @@ ports_scan_bridge(struct ports *ps, const struct ovsrec_bridge *br,
                 p->ofport = iface->ofport[0];
                 port_touch(p);
             } else if (!ancillary && p->reported == REPORT_UP && p->net
-                       && !p->wiring
+                       && !p->wiring && !p->dead
                        && (port->n_tag != 1
                            || port->tag[0] != p->net->lv)) {
                 VLOG_INFO("port %s (%s): lost its VLAN tag; rewiring", id,

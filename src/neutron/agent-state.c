@@ -28,6 +28,7 @@ struct agent_state {
     bool flag_acked;            /* A report carrying start_flag took. */
     bool versions_sent;         /* A report with resource_versions took. */
     bool revived;
+    bool blocked;               /* No broker or no OVS: nothing to time. */
     char *last_result;
     unsigned long long n_reports, n_failures;
 };
@@ -152,7 +153,7 @@ state_json(const struct agent_state *as, size_t n_devices)
     }
     struct uuid uuid;
     uuid_generate(&uuid);
-    json_object_put_nocopy(s, "uuid", json_string_create_nocopy(
+    json_object_put(s, "uuid", json_string_create_nocopy(
                                xasprintf(UUID_FMT, UUID_ARGS(&uuid))));
     if (!as->versions_sent) {
         struct json *rv = json_object_create();
@@ -211,8 +212,10 @@ agent_state_run(struct agent_state *as, struct rpc *rpc, bool ovs_ok,
         /* The report after the first full pass goes without the flag. */
         as->start_flag = false;
     }
-    if (!rpc || !rpc_is_ready(rpc) || as->in_flight || !ovs_ok
-        || time_msec() < as->next_report) {
+    /* Without the broker or OVS there is nothing to report; their own
+     * modules wake the loop when they come back. */
+    as->blocked = !rpc || !rpc_is_ready(rpc) || !ovs_ok;
+    if (as->blocked || as->in_flight || time_msec() < as->next_report) {
         return;
     }
     as->next_report = time_msec() + as->cfg->report_interval * 1000LL;
@@ -228,7 +231,7 @@ agent_state_run(struct agent_state *as, struct rpc *rpc, bool ovs_ok,
 void
 agent_state_wait(struct agent_state *as)
 {
-    if (!as->in_flight) {
+    if (!as->in_flight && !as->blocked) {
         poll_timer_wait_until(as->next_report);
     }
 }

@@ -49,7 +49,7 @@ string_array(const char *const *items, size_t n)
 static void
 add_identity(struct json *args, const char *host)
 {
-    json_object_put_nocopy(args, "agent_id",
+    json_object_put(args, "agent_id",
                            json_string_create_nocopy(plugin_agent_id(host)));
     json_object_put_string(args, "host", host);
 }
@@ -226,7 +226,7 @@ plugin_report_state(struct rpc *rpc, struct json *state, int timeout_s,
     gmtime_r(&tv.tv_sec, &tm);
     char buf[64];
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    json_object_put_nocopy(args, "time", json_string_create_nocopy(
+    json_object_put(args, "time", json_string_create_nocopy(
                                xasprintf("%s.%06ld", buf,
                                          (long) tv.tv_usec)));
 

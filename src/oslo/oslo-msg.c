@@ -38,7 +38,7 @@ add_context(struct json *msg)
     struct uuid uuid;
     uuid_generate(&uuid);
     json_object_put(msg, "_context_is_admin", json_boolean_create(true));
-    json_object_put_nocopy(msg, "_context_request_id",
+    json_object_put(msg, "_context_request_id",
                            json_string_create_nocopy(
                                xasprintf("req-"UUID_FMT, UUID_ARGS(&uuid))));
     struct timeval tv;
@@ -47,7 +47,7 @@ add_context(struct json *msg)
     gmtime_r(&tv.tv_sec, &tm);
     char buf[32];
     strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    json_object_put_nocopy(msg, "_context_timestamp",
+    json_object_put(msg, "_context_timestamp",
                            json_string_create_nocopy(
                                xasprintf("%s.%06ld", buf, (long) tv.tv_usec)));
     json_object_put(msg, "_context_roles", json_array_create_1(
@@ -77,13 +77,13 @@ oslo_msg_encode_request(const char *method, const struct json *args,
         json_object_put_string(msg, "_reply_q", reply_q);
         json_object_put(msg, "_timeout", json_null_create());
     }
-    json_object_put_nocopy(msg, "_unique_id",
+    json_object_put(msg, "_unique_id",
                            json_string_create_nocopy(oslo_msg_new_id()));
     add_context(msg);
 
     struct json *envelope = json_object_create();
     json_object_put_string(envelope, "oslo.version", "2.0");
-    json_object_put_nocopy(envelope, "oslo.message",
+    json_object_put(envelope, "oslo.message",
                            json_string_create_nocopy(json_to_string(msg, 0)));
     char *body = json_to_string(envelope, 0);
     json_destroy(msg);
