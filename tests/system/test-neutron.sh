@@ -1,0 +1,145 @@
+#!/bin/bash
+# ovsagent against the real neutron-server 21.0.0 and RabbitMQ: the agent
+# is alive in the API, VM ports go ACTIVE and ping each other through a
+# userspace switch, admin down/up, deletion, agent and ovs-vswitchd
+# restarts, a RabbitMQ restart, and garbage on the agent's queues.
+. "$(dirname "$0")/lib.sh"
+sandbox_init
+
+# --- the control plane, private to this test ----------------------------------
+# Outside the sandbox: the mysql and rabbitmq users must reach it.
+export STACK_DIR=/var/tmp/ovsagent-stack-$SANDBOX_ID
+export RABBIT_PORT=$(free_port) RABBIT_DIST_PORT=$(free_port)
+export RABBIT_EPMD_PORT=$(free_port) DB_PORT=$(free_port)
+export NEUTRON_PORT=$(free_port)
+export RABBIT_NODE=ovsa-$SANDBOX_ID@localhost
+export STACK_LINK_DEV=ovsa-st$(_rand_hex 2)
+export STACK_LINK_IP=169.254.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 2))
+stack_down() {
+    cp -r "$STACK_DIR/logs" "$SANDBOX/stack-logs" 2>/dev/null || true
+    "$TOP/scripts/stack" down --purge >/dev/null 2>&1 || true
+}
+trap 'stack_down; _sandbox_exit' EXIT
+if ! "$TOP/scripts/stack" up > "$SANDBOX/stack-up.log" 2>&1; then
+    tail -n 30 "$SANDBOX/stack-up.log" | sed 's/^/# /'
+    fail "the Neutron stack did not come up"
+fi
+eval "$("$TOP/scripts/stack" env)"
+ok "RabbitMQ, MariaDB and neutron-server are up"
+
+PROJECT=c0ffee00c0ffee00c0ffee00c0ffee00
+api() {     # api METHOD PATH [JSON]
+    curl -sS --max-time 30 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
+        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
+        -H "Content-Type: application/json" ${3:+-d "$3"}
+}
+port_status() { api GET "/ports/$1" | jq -r .port.status; }
+tag_is() { [ "$(ovs_vsctl hv get Port "$1" tag)" = "$2" ]; }
+show_has() { agent_appctl "$1" ovsagent/show | grep -q "$2"; }
+port_is() { [ "$(port_status "$1")" = "$2" ]; }
+agent_alive_in_api() {
+    api GET "/agents?host=$HOSTNAME_HV" \
+        | jq -e '.agents[] | select(.binary == "neutron-openvswitch-agent"
+                                    and .alive == true)' >/dev/null
+}
+
+# --- a hypervisor: a userspace switch in its own namespace ------------------
+HOSTNAME_HV=hv-$SANDBOX_ID
+ovs_start hv netdev
+uplink=$(netns_uplink hv)
+ip -n "$(ovs_netns hv)" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
+agent_conf hv "DEFAULT.host=$HOSTNAME_HV" \
+    "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_LINK" \
+    "agent.tunnel_types=vxlan" "agent.l2_population=True" \
+    "agent.report_interval=5" > "$SANDBOX/hv.ini"
+ALLOWED_LOG_PATTERNS=("lost its flows" "OpenFlow connection closed"
+                      "AMQP connection lost" "connection refused"
+                      "retrying in" "report_state failed"
+                      "reporting ports failed" "getting port details failed"
+                      "connection dropped")
+agent_start a1 hv "$SANDBOX/hv.ini"
+check "the agent is alive in GET /v2.0/agents" -- wait_until 30 agent_alive_in_api
+check "its configurations carry the tunnel types and host" -- \
+    test "$(api GET "/agents?host=$HOSTNAME_HV" | jq -r '.agents[0].configurations.tunnel_types[0]')" = vxlan
+
+# --- a network and two VM ports ------------------------------------------
+net=$(api POST /networks "{\"network\":{\"name\":\"n-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
+api POST /subnets "{\"subnet\":{\"network_id\":\"$net\",\"cidr\":\"10.66.0.0/24\",\"ip_version\":4,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+new_port() {    # new_port NAME: prints "id mac ip"
+    api POST /ports "{\"port\":{\"network_id\":\"$net\",\"name\":\"$1\",\"binding:host_id\":\"$HOSTNAME_HV\",\"device_owner\":\"compute:nova\",\"device_id\":\"$1\",\"tenant_id\":\"$PROJECT\"}}" \
+        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
+}
+read -r p1 mac1 ip1 < <(new_port vm1)
+read -r p2 mac2 ip2 < <(new_port vm2)
+check "two ports created" -- test -n "$p1" -a -n "$p2"
+vif_add hv vm1 "$mac1" "$ip1/24" "$p1"
+vif_add hv vm2 "$mac2" "$ip2/24" "$p2"
+check "port 1 ACTIVE" -- wait_until 30 port_is "$p1" ACTIVE
+check "port 2 ACTIVE" -- wait_until 30 port_is "$p2" ACTIVE
+check "vm1 pings vm2" -- wait_until 10 vm_exec vm1 ping -c 1 -W 1 "$ip2"
+tag1=$(ovs_vsctl hv get Port t-vm1 tag)
+check "the port has a local VLAN tag and other_config" -- \
+    test "$(ovs_vsctl hv get Port t-vm1 other_config:net_uuid)" = "\"$net\""
+
+# --- admin down and up ----------------------------------------------------
+api PUT "/ports/$p2" '{"port":{"admin_state_up":false}}' >/dev/null
+check "admin down: DOWN" -- wait_until 30 port_is "$p2" DOWN
+check "admin down: dead VLAN" -- wait_until 10 tag_is t-vm2 4095
+check "admin down: no ping" -- not vm_exec vm1 ping -c 2 -W 1 "$ip2"
+api PUT "/ports/$p2" '{"port":{"admin_state_up":true}}' >/dev/null
+check "admin up: ACTIVE again" -- wait_until 30 port_is "$p2" ACTIVE
+check "admin up: same VLAN as before" -- wait_until 10 tag_is t-vm2 "$tag1"
+check "admin up: ping again" -- wait_until 10 vm_exec vm1 ping -c 1 -W 1 "$ip2"
+
+# --- agent restart with bound ports ------------------------------------------
+vm_exec vm1 ping -i 0.02 -c 300 -W 1 "$ip2" > "$SANDBOX/ping-agent.txt" 2>&1 &
+ping_pid=$!
+agent_stop a1
+agent_start a2 hv "$SANDBOX/hv.ini"
+check "restarted agent alive" -- wait_until 30 agent_alive_in_api
+wait $ping_pid || true
+check "no packet lost across the agent restart" -- grep -q ' 0% packet loss' "$SANDBOX/ping-agent.txt"
+check "ports still ACTIVE after the agent restart" -- port_is "$p1" ACTIVE
+check "VLAN unchanged after the agent restart" -- tag_is t-vm1 "$tag1"
+
+# --- ovs-vswitchd restart ------------------------------------------------------
+ovs_restart_vswitchd hv
+check "ping resumes after the ovs-vswitchd restart" -- \
+    wait_until 15 vm_exec vm1 ping -c 1 -W 1 "$ip2"
+check "ports still ACTIVE after the ovs-vswitchd restart" -- port_is "$p2" ACTIVE
+
+# --- RabbitMQ restart ------------------------------------------------------------
+"$TOP/scripts/stack" rabbitmqctl -q stop_app >/dev/null
+"$TOP/scripts/stack" rabbitmqctl -q start_app >/dev/null
+check "agent reconnects and stays alive after a RabbitMQ restart" -- \
+    wait_until 60 show_has a2 'rpc: .*reconnects=[1-9]'
+read -r p3 mac3 ip3 < <(new_port vm3)
+vif_add hv vm3 "$mac3" "$ip3/24" "$p3"
+check "a new port goes ACTIVE after the broker restart" -- wait_until 30 port_is "$p3" ACTIVE
+
+# --- garbage on the agent's queues -------------------------------------------------
+publish_garbage() {
+/usr/bin/python3 - "${OVSAGENT_TRANSPORT_URL/rabbit:/amqp:}" <<'EOF'
+import sys, kombu
+with kombu.Connection(sys.argv[1]) as conn:
+    ch = conn.channel()
+    for body in (b"not json", b"{\"oslo.version\": \"2.0\", \"oslo.message\": \"[1]\"}",
+                 b"{\"oslo.version\": \"9.9\", \"oslo.message\": \"{}\"}",
+                 b"{\"method\": \"port_update\", \"args\": {\"port\": 5}}"):
+        msg = ch.prepare_message(body, content_type="application/json")
+        ch.basic_publish(msg, exchange="q-agent-notifier-port-update_fanout", routing_key="")
+EOF
+}
+check "garbage published to the agent's fanout queue" -- publish_garbage
+api PUT "/ports/$p3" '{"port":{"admin_state_up":false}}' >/dev/null
+check "garbage did no harm: port 3 goes DOWN on admin down" -- wait_until 30 port_is "$p3" DOWN
+check "the agent counted the dropped messages" -- \
+    show_has a2 'dropped=[1-9]'
+
+# --- deletion -------------------------------------------------------------------
+api DELETE "/ports/$p2" >/dev/null
+check "a port deleted in the API goes to the dead VLAN" -- \
+    wait_until 30 tag_is t-vm2 4095
+ALLOWED_LOG_PATTERNS+=("dropping" "without an id; ignored")
+agent_log_clean a2
+agent_stop a2
