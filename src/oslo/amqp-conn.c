@@ -175,6 +175,7 @@ struct amqp_conn {
     struct amqp_options opts;
     char *exchange;             /* The control exchange. */
     amqp_deliver_cb *cb;
+    amqp_return_cb *return_cb;
     void *aux;
 
     struct amqp_decl *decls;
@@ -193,7 +194,8 @@ struct amqp_conn {
 
 struct amqp_conn *
 amqp_conn_create(const struct amqp_url *url, const struct amqp_options *opts,
-                 const char *control_exchange, amqp_deliver_cb *cb, void *aux)
+                 const char *control_exchange, amqp_deliver_cb *cb,
+                 amqp_return_cb *return_cb, void *aux)
 {
     struct amqp_conn *c = xzalloc(sizeof *c);
     c->url.vhost = xstrdup(url->vhost);
@@ -208,6 +210,7 @@ amqp_conn_create(const struct amqp_url *url, const struct amqp_options *opts,
     c->opts = *opts;
     c->exchange = xstrdup(control_exchange);
     c->cb = cb;
+    c->return_cb = return_cb;
     c->aux = aux;
     c->backoff_ms = RETRY_MIN_MS;
     return c;
@@ -498,14 +501,17 @@ amqp_conn_handle_frame(struct amqp_conn *c)
     }
     switch (frame.payload.method.id) {
     case AMQP_BASIC_RETURN_METHOD: {
-        /* A mandatory publish nobody took: read and drop the message. */
+        /* A mandatory publish nobody took: hand it back to the caller. */
         amqp_message_t message;
         amqp_rpc_reply_t r = amqp_read_message(c->conn, frame.channel,
                                                &message, 0);
         if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+            c->n_dropped++;
+            if (c->return_cb) {
+                c->return_cb(c->aux, message.body.bytes, message.body.len);
+            }
             amqp_destroy_message(&message);
         }
-        c->n_dropped++;
         return true;
     }
     case AMQP_BASIC_CANCEL_METHOD:
@@ -653,7 +659,8 @@ amqp_conn_publish(struct amqp_conn *c, const char *exchange, bool fanout,
     int status = amqp_basic_publish(c->conn, CHANNEL, amqp_cstring_bytes(ex),
                                     amqp_cstring_bytes(fanout ? ""
                                                        : routing_key),
-                                    0, 0, &props, amqp_cstring_bytes(body));
+                                    expiration_ms > 0, 0, &props,
+                                    amqp_cstring_bytes(body));
     free(fanout_exchange);
     if (status != AMQP_STATUS_OK) {
         amqp_conn_close(c, amqp_error_string2(status));

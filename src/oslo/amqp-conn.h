@@ -69,10 +69,15 @@ struct amqp_conn;
 typedef void amqp_deliver_cb(void *aux, const char *queue,
                              const void *body, size_t size);
 
+/* A mandatory message the broker could not route to any queue, returned
+ * to us (a call to a topic nobody consumes right now). */
+typedef void amqp_return_cb(void *aux, const void *body, size_t size);
+
 struct amqp_conn *amqp_conn_create(const struct amqp_url *,
                                    const struct amqp_options *,
                                    const char *control_exchange,
-                                   amqp_deliver_cb *, void *aux);
+                                   amqp_deliver_cb *, amqp_return_cb *,
+                                   void *aux);
 void amqp_conn_destroy(struct amqp_conn *);
 
 /* Adds a queue to declare and consume on every connection.  For topic
@@ -91,7 +96,8 @@ unsigned int amqp_conn_n_connects(const struct amqp_conn *);
 
 /* Publishes 'body' on 'exchange' ("" for the default exchange; NULL for
  * the control exchange) with 'routing_key'.  'expiration_ms' > 0 sets the
- * message TTL (calls).  For a fanout exchange the exchange is declared
+ * message TTL and makes the message mandatory (calls): if no queue takes
+ * it, the broker returns it through the return callback.  For a fanout exchange the exchange is declared
  * first.  Returns false if the message could not be sent. */
 bool amqp_conn_publish(struct amqp_conn *, const char *exchange,
                        bool fanout, const char *routing_key,

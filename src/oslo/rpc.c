@@ -68,6 +68,7 @@ struct rpc {
 
 static void rpc_deliver(void *rpc_, const char *queue, const void *body,
                         size_t size);
+static void rpc_returned(void *rpc_, const void *body, size_t size);
 
 struct rpc *
 rpc_create(const struct agent_config *cfg)
@@ -90,7 +91,7 @@ rpc_create(const struct agent_config *cfg)
         .heartbeat = 60,
     };
     rpc->conn = amqp_conn_create(&rpc->url, &opts, CONTROL_EXCHANGE,
-                                 rpc_deliver, rpc);
+                                 rpc_deliver, rpc_returned, rpc);
 
     char *id = oslo_msg_new_id();
     rpc->reply_q = xasprintf("reply_%s", id);
@@ -236,6 +237,36 @@ rpc_deliver(void *rpc_, const char *queue, const void *body, size_t size)
     } else {
         handle_request(rpc, queue, msg);
     }
+    json_destroy(msg);
+}
+
+/* A call the broker could not route: nobody consumes its topic now (the
+ * server is down or still reconnecting).  Failing it at once lets the
+ * caller retry in a second instead of waiting for the whole timeout. */
+static void
+rpc_returned(void *rpc_, const void *body, size_t size)
+{
+    struct rpc *rpc = rpc_;
+    struct json *msg;
+    char *error = oslo_msg_decode(body, size, &msg);
+    if (error) {
+        free(error);
+        return;
+    }
+    struct oslo_request req;
+    error = oslo_msg_parse_request(msg, &req);
+    if (!error && req.msg_id) {
+        struct pending_call *pc;
+        LIST_FOR_EACH (pc, node, &rpc->calls) {
+            if (!strcmp(pc->msg_id, req.msg_id)) {
+                VLOG_INFO_RL(&rl, "%s: no server is listening; will retry",
+                             req.method);
+                complete(rpc, pc, "no server is consuming the topic");
+                break;
+            }
+        }
+    }
+    free(error);
     json_destroy(msg);
 }
 

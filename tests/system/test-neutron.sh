@@ -115,7 +115,7 @@ check "agent reconnects and stays alive after a RabbitMQ restart" -- \
     wait_until 60 show_has a2 'rpc: .*reconnects=[1-9]'
 read -r p3 mac3 ip3 < <(new_port vm3)
 vif_add hv vm3 "$mac3" "$ip3/24" "$p3"
-check "a new port goes ACTIVE after the broker restart" -- wait_until 30 port_is "$p3" ACTIVE
+check "a new port goes ACTIVE after the broker restart" -- wait_until 60 port_is "$p3" ACTIVE
 
 # --- garbage on the agent's queues -------------------------------------------------
 publish_garbage() {
