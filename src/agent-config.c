@@ -91,6 +91,11 @@ enum opt_id {
     O_VETH_MTU, O_VXLAN_UDP_PORT, O_DONT_FRAGMENT, O_TUNNEL_CSUM,
     O_EXPLICITLY_EGRESS_DIRECT, O_ENABLE_DISTRIBUTED_ROUTING,
     O_FIREWALL_DRIVER, O_ENABLE_SECURITY_GROUP,
+    O_CONTROL_EXCHANGE, O_RPC_RESPONSE_TIMEOUT, O_AMQP_DURABLE_QUEUES,
+    O_AMQP_AUTO_DELETE, O_RABBIT_QUORUM_QUEUE, O_RABBIT_HA_QUEUES,
+    O_RABBIT_TRANSIENT_QUEUES_TTL, O_HEARTBEAT_TIMEOUT_THRESHOLD,
+    O_RABBIT_SSL, O_RABBIT_SSL_CA_FILE, O_RABBIT_SSL_CERT_FILE,
+    O_RABBIT_SSL_KEY_FILE,
     N_OPTS
 };
 
@@ -195,6 +200,36 @@ static const struct opt opts[N_OPTS] = {
         OT_SPECIAL, NULL, NOT_STORED, PROG_ALL),
     OPT(O_ENABLE_SECURITY_GROUP, "securitygroup", "enable_security_group",
         NULL, OT_BOOL, "true", CFG(enable_security_group), PROG_ALL),
+
+    /* oslo.messaging: transport.py, rpc/client.py, _drivers/amqp.py and
+     * _drivers/impl_rabbit.py.  Neutron sets control_exchange to
+     * "neutron". */
+    OPT(O_CONTROL_EXCHANGE, "DEFAULT", "control_exchange", NULL, OT_STR,
+        "neutron", CFG(control_exchange), PROG_AGENT),
+    OPT(O_RPC_RESPONSE_TIMEOUT, "DEFAULT", "rpc_response_timeout", NULL,
+        OT_INT, "60", CFG(rpc_response_timeout), PROG_AGENT),
+    OPT(O_AMQP_DURABLE_QUEUES, "oslo_messaging_rabbit", "amqp_durable_queues",
+        NULL, OT_BOOL, "false", CFG(amqp_durable_queues), PROG_AGENT),
+    OPT(O_AMQP_AUTO_DELETE, "oslo_messaging_rabbit", "amqp_auto_delete",
+        NULL, OT_BOOL, "false", CFG(amqp_auto_delete), PROG_AGENT),
+    OPT(O_RABBIT_QUORUM_QUEUE, "oslo_messaging_rabbit", "rabbit_quorum_queue",
+        NULL, OT_BOOL, "false", CFG(rabbit_quorum_queue), PROG_AGENT),
+    OPT(O_RABBIT_HA_QUEUES, "oslo_messaging_rabbit", "rabbit_ha_queues",
+        NULL, OT_BOOL, "false", CFG(rabbit_ha_queues), PROG_AGENT),
+    OPT(O_RABBIT_TRANSIENT_QUEUES_TTL, "oslo_messaging_rabbit",
+        "rabbit_transient_queues_ttl", NULL, OT_INT, "1800",
+        CFG(rabbit_transient_queues_ttl), PROG_AGENT),
+    OPT(O_HEARTBEAT_TIMEOUT_THRESHOLD, "oslo_messaging_rabbit",
+        "heartbeat_timeout_threshold", NULL, OT_INT, "60",
+        CFG(heartbeat_timeout_threshold), PROG_AGENT),
+    OPT(O_RABBIT_SSL, "oslo_messaging_rabbit", "ssl", NULL, OT_BOOL, "false",
+        CFG(rabbit_ssl), PROG_AGENT),
+    OPT(O_RABBIT_SSL_CA_FILE, "oslo_messaging_rabbit", "ssl_ca_file", NULL,
+        OT_STR, NULL, CFG(rabbit_ssl_ca_file), PROG_AGENT),
+    OPT(O_RABBIT_SSL_CERT_FILE, "oslo_messaging_rabbit", "ssl_cert_file",
+        NULL, OT_STR, NULL, CFG(rabbit_ssl_cert_file), PROG_AGENT),
+    OPT(O_RABBIT_SSL_KEY_FILE, "oslo_messaging_rabbit", "ssl_key_file", NULL,
+        OT_STR, NULL, CFG(rabbit_ssl_key_file), PROG_AGENT),
 };
 
 /* What a command-line option does. */
@@ -781,7 +816,7 @@ static void
 log_ignored(const struct cfg_parse *p)
 {
     static const char *const groups[] = {
-        "DEFAULT", "ovs", "agent", "securitygroup",
+        "DEFAULT", "ovs", "agent", "securitygroup", "oslo_messaging_rabbit",
     };
 
     if (!VLOG_IS_DBG_ENABLED()) {
@@ -1182,6 +1217,10 @@ agent_config_destroy(struct agent_config *cfg)
     }
     free(cfg->tunnel_type_names);
     free(cfg->unixctl_path);
+    free(cfg->control_exchange);
+    free(cfg->rabbit_ssl_ca_file);
+    free(cfg->rabbit_ssl_cert_file);
+    free(cfg->rabbit_ssl_key_file);
     for (size_t i = 0; i < cfg->n_config_files; i++) {
         free(cfg->config_files[i]);
     }

@@ -93,6 +93,20 @@ struct agent_config {
     enum fw_driver firewall_driver;
     bool enable_security_group; /* true */
 
+    /* oslo.messaging: [DEFAULT] and [oslo_messaging_rabbit]. */
+    char *control_exchange;     /* "neutron" */
+    int rpc_response_timeout;   /* 60 s */
+    bool amqp_durable_queues;
+    bool amqp_auto_delete;
+    bool rabbit_quorum_queue;
+    bool rabbit_ha_queues;
+    int rabbit_transient_queues_ttl;    /* 1800 s */
+    int heartbeat_timeout_threshold;    /* 60 s */
+    bool rabbit_ssl;
+    char *rabbit_ssl_ca_file;
+    char *rabbit_ssl_cert_file;
+    char *rabbit_ssl_key_file;
+
     /* Command line only. */
     bool ovs_all_ports;         /* ovsagent-cleanup --ovs_all_ports. */
     char *unixctl_path;         /* --unixctl; NULL: the default path. */

@@ -19,6 +19,7 @@
 
 #include "agent-config.h"
 #include "log-setup.h"
+#include "oslo/amqp-conn.h"
 #include "agent/agent.h"
 #include "command-line.h"
 #include "fatal-signal.h"
@@ -192,6 +193,16 @@ main(int argc, char *argv[])
     }
     if (exit_now) {
         return 0;
+    }
+    if (ctx.cfg->transport_url) {
+        struct amqp_url url;
+        error = amqp_url_parse(ctx.cfg->transport_url, &url);
+        if (error) {
+            fprintf(stderr, "ovsagent: [DEFAULT] transport_url: %s\n", error);
+            free(error);
+            return 1;
+        }
+        amqp_url_destroy(&url);
     }
     if (!log_setup_configure(ctx.cfg)) {
         return 1;

@@ -28,8 +28,6 @@ VLOG_DEFINE_THIS_MODULE(rpc);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-#define CONTROL_EXCHANGE "neutron"
-
 struct pending_call {
     struct ovs_list node;       /* In 'calls' or 'completed'. */
     uint64_t id;
@@ -87,10 +85,18 @@ rpc_create(const struct agent_config *cfg)
         return rpc;
     }
     struct amqp_options opts = {
-        .transient_ttl = 1800,
-        .heartbeat = 60,
+        .durable = cfg->amqp_durable_queues,
+        .auto_delete = cfg->amqp_auto_delete,
+        .quorum = cfg->rabbit_quorum_queue,
+        .ha = cfg->rabbit_ha_queues,
+        .transient_ttl = cfg->rabbit_transient_queues_ttl,
+        .heartbeat = cfg->heartbeat_timeout_threshold,
+        .ssl = cfg->rabbit_ssl,
+        .ssl_ca_file = cfg->rabbit_ssl_ca_file,
+        .ssl_cert_file = cfg->rabbit_ssl_cert_file,
+        .ssl_key_file = cfg->rabbit_ssl_key_file,
     };
-    rpc->conn = amqp_conn_create(&rpc->url, &opts, CONTROL_EXCHANGE,
+    rpc->conn = amqp_conn_create(&rpc->url, &opts, cfg->control_exchange,
                                  rpc_deliver, rpc_returned, rpc);
 
     char *id = oslo_msg_new_id();
