@@ -10,6 +10,7 @@ sandbox_init
 # Outside the sandbox: the mysql and rabbitmq users must reach it.
 export STACK_DIR=/var/tmp/ovsagent-stack-$SANDBOX_ID
 export RABBIT_PORT=$(free_port) RABBIT_DIST_PORT=$(free_port)
+export RABBIT_TLS_PORT=$(free_port)
 export RABBIT_EPMD_PORT=$(free_port) DB_PORT=$(free_port)
 export NEUTRON_PORT=$(free_port)
 export RABBIT_NODE=ovsa-$SANDBOX_ID@localhost
@@ -136,10 +137,38 @@ check "garbage did no harm: port 3 goes DOWN on admin down" -- wait_until 30 por
 check "the agent counted the dropped messages" -- \
     show_has a2 'dropped=[1-9]'
 
+# --- a failover list whose first broker is dead, and TLS ----------------------
+agent_stop a2
+dead=$(free_port)
+agent_conf hv "DEFAULT.host=$HOSTNAME_HV" \
+    "DEFAULT.transport_url=rabbit://ovsagent:ovsagent@$OVSAGENT_STACK_LINK_IP:$dead,ovsagent:ovsagent@${OVSAGENT_TRANSPORT_URL_LINK#rabbit://ovsagent:ovsagent@}" \
+    "agent.tunnel_types=vxlan" "agent.l2_population=True" \
+    "agent.report_interval=5" > "$SANDBOX/failover.ini"
+agent_start a3 hv "$SANDBOX/failover.ini"
+check "failover: the agent skips the dead broker and reports in" -- \
+    wait_until 60 show_has a3 'report_state: [1-9]'
+check "failover: connected to the second broker" -- \
+    show_has a3 ":$RABBIT_PORT (vhost /, 2 in the failover list): connected"
+agent_stop a3
+agent_conf hv "DEFAULT.host=$HOSTNAME_HV" \
+    "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_TLS_LINK" \
+    "oslo_messaging_rabbit.ssl=True" \
+    "oslo_messaging_rabbit.ssl_ca_file=$OVSAGENT_TLS_CA" \
+    "agent.tunnel_types=vxlan" "agent.l2_population=True" \
+    "agent.report_interval=5" > "$SANDBOX/tls.ini"
+agent_start a4 hv "$SANDBOX/tls.ini"
+check "TLS: the agent talks to the broker over TLS" -- \
+    wait_until 60 show_has a4 'report_state: [1-9]'
+api PUT "/ports/$p3" '{"port":{"admin_state_up":true}}' >/dev/null
+check "TLS: a port goes ACTIVE" -- wait_until 60 port_is "$p3" ACTIVE
+agent_log_clean a4
+agent_stop a4
+agent_start a5 hv "$SANDBOX/hv.ini"
+
 # --- deletion -------------------------------------------------------------------
 api DELETE "/ports/$p2" >/dev/null
 check "a port deleted in the API goes to the dead VLAN" -- \
     wait_until 30 tag_is t-vm2 4095
 ALLOWED_LOG_PATTERNS+=("dropping" "without an id; ignored")
-agent_log_clean a2
-agent_stop a2
+agent_log_clean a5
+agent_stop a5
