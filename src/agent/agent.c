@@ -11,6 +11,9 @@
 #include "agent/base-flows.h"
 #include "agent/ports.h"
 #include "json-util.h"
+#include "neutron/plugin-api.h"
+#include "openvswitch/poll-loop.h"
+#include "timeval.h"
 #include "neutron/agent-state.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -61,6 +64,12 @@ struct agent {
     struct agent_state *state;
     unsigned int rpc_seqno;         /* Last rpc_reconnect_seqno() seen. */
     unsigned int int_resets;        /* Last br-int switch reset count. */
+
+    /* tunnel_sync, once per tunnel type at start and after each
+     * reconnection or OVS restart, until the server has answered. */
+    bool tunnel_sync_needed;
+    bool tunnel_sync_busy;
+    long long int tunnel_sync_retry;
 };
 
 /* Topics of the server's notifications the agent follows (rpc-wire §4.1:
@@ -187,6 +196,7 @@ agent_create(const struct agent_config *cfg)
     free(phys);     /* ports_create() copied the pointers it needs. */
 
     a->state = agent_state_create(cfg);
+    a->tunnel_sync_needed = true;
     if (cfg->transport_url) {
         a->rpc = rpc_create(cfg);
         for (size_t i = 0; i < ARRAY_SIZE(notify_topics); i++) {
@@ -311,6 +321,54 @@ agent_link_phys(struct agent *a, struct agent_bridge *b)
     }
 }
 
+struct tunnel_sync_ctx {
+    struct agent *a;
+    size_t remaining;
+    bool failed;
+};
+
+static void
+tunnel_sync_done(void *ctx_, const char *error)
+{
+    struct tunnel_sync_ctx *ctx = ctx_;
+    if (error) {
+        VLOG_WARN("tunnel_sync failed: %s", error);
+        ctx->failed = true;
+    }
+    if (--ctx->remaining) {
+        return;
+    }
+    struct agent *a = ctx->a;
+    a->tunnel_sync_busy = false;
+    if (ctx->failed) {
+        a->tunnel_sync_needed = true;
+        a->tunnel_sync_retry = time_msec() + 2000;
+    }
+    free(ctx);
+}
+
+/* Registers this host's tunnel endpoint for each tunnel type.  With
+ * l2population the answer's endpoint list is not used (tunnels follow the
+ * FDB); the call still makes the server record and announce us. */
+static void
+agent_tunnel_sync(struct agent *a)
+{
+    const struct agent_config *cfg = a->cfg;
+    if (!a->tunnel_sync_needed || a->tunnel_sync_busy || !cfg->n_tunnel_types
+        || !cfg->local_ip || time_msec() < a->tunnel_sync_retry) {
+        return;
+    }
+    a->tunnel_sync_needed = false;
+    a->tunnel_sync_busy = true;
+    struct tunnel_sync_ctx *ctx = xzalloc(sizeof *ctx);
+    ctx->a = a;
+    ctx->remaining = cfg->n_tunnel_types;
+    for (size_t i = 0; i < cfg->n_tunnel_types; i++) {
+        plugin_tunnel_sync(a->rpc, cfg->host, cfg->local_ip,
+                           cfg->tunnel_type_names[i], tunnel_sync_done, ctx);
+    }
+}
+
 /* Ports, heartbeats and the server's notifications. */
 static void
 agent_run_control_plane(struct agent *a)
@@ -323,6 +381,10 @@ agent_run_control_plane(struct agent *a)
             a->rpc_seqno = seqno;
             VLOG_INFO("reconnected to the message broker; resyncing ports");
             ports_resync(a->ports);
+            a->tunnel_sync_needed = true;
+        }
+        if (rpc_is_ready(a->rpc)) {
+            agent_tunnel_sync(a);
         }
     }
 
@@ -333,6 +395,7 @@ agent_run_control_plane(struct agent *a)
          * again, as it does from the reference. */
         a->int_resets = resets;
         agent_state_restart(a->state);
+        a->tunnel_sync_needed = true;
     }
 
     ports_run(a->ports, a->rpc);
@@ -390,6 +453,10 @@ agent_wait(struct agent *a)
     }
     if (a->rpc) {
         rpc_wait(a->rpc);
+        if (a->tunnel_sync_needed && !a->tunnel_sync_busy
+            && rpc_is_ready(a->rpc)) {
+            poll_timer_wait_until(a->tunnel_sync_retry);
+        }
     }
     ports_wait(a->ports);
     agent_state_wait(a->state);

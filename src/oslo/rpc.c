@@ -67,6 +67,8 @@ struct rpc {
 static void rpc_deliver(void *rpc_, const char *queue, const void *body,
                         size_t size);
 static void rpc_returned(void *rpc_, const void *body, size_t size);
+static void complete(struct rpc *, struct pending_call *, const char *error);
+static void run_completions(struct rpc *);
 
 struct rpc *
 rpc_create(const struct agent_config *cfg)
@@ -126,13 +128,13 @@ rpc_destroy(struct rpc *rpc)
         amqp_conn_delete_fanout_queues(rpc->conn);
         amqp_conn_destroy(rpc->conn);
     }
+    /* Every call reports once, even now, so that callers free what they
+     * attached to it. */
     struct pending_call *pc;
-    LIST_FOR_EACH_POP (pc, node, &rpc->calls) {
-        pending_free(pc);
+    LIST_FOR_EACH_SAFE (pc, node, &rpc->calls) {
+        complete(rpc, pc, "shutting down");
     }
-    LIST_FOR_EACH_POP (pc, node, &rpc->completed) {
-        pending_free(pc);
-    }
+    run_completions(rpc);
     for (size_t i = 0; i < rpc->n_listeners; i++) {
         free(rpc->listeners[i].topic);
     }

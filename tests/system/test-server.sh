@@ -172,3 +172,11 @@ check "a port deleted in the API goes to the dead VLAN" -- \
 ALLOWED_LOG_PATTERNS+=("dropping" "without an id; ignored")
 agent_log_clean a5
 agent_stop a5
+
+# --- a clean exit leaves no fanout queue behind ---------------------------------
+agent_fanout_queues() {
+    "$TOP/scripts/stack" rabbitmqctl -q list_queues name \
+        | grep -c '^q-agent-notifier-.*_fanout_' || true
+}
+check "the agents' fanout queues are deleted on clean exit" -- \
+    test "$(agent_fanout_queues)" = 0
