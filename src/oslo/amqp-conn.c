@@ -297,34 +297,46 @@ reply_error(amqp_rpc_reply_t r, const char *what)
     return xasprintf("%s: unknown error", what);
 }
 
-/* The arguments table of a declaration, per rpc-wire §1.3-1.4.  'entries'
- * must have room for 3. */
-static amqp_table_t
-queue_args(const struct amqp_conn *c, enum amqp_decl_kind kind,
-           amqp_table_entry_t *entries)
+void
+amqp_queue_flags(const struct amqp_options *opts, enum amqp_decl_kind kind,
+                 struct amqp_queue_flags *f)
 {
-    amqp_table_t t = { .num_entries = 0, .entries = entries };
+    memset(f, 0, sizeof *f);
     if (kind == AMQP_DECL_TOPIC_QUEUE) {
-        if (c->opts.quorum) {
-            entries[t.num_entries].key = amqp_cstring_bytes("x-queue-type");
-            entries[t.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
-            entries[t.num_entries].value.value.bytes
-                = amqp_cstring_bytes("quorum");
-            t.num_entries++;
+        /* Quorum queues are durable by nature; fanout and reply queues are
+         * never quorum in these releases. */
+        f->durable = opts->durable || opts->quorum;
+        f->auto_delete = opts->auto_delete;
+        if (opts->quorum) {
+            f->args[f->n_args].key = "x-queue-type";
+            f->args[f->n_args++].string = "quorum";
         }
     } else {
-        entries[t.num_entries].key = amqp_cstring_bytes("x-expires");
-        entries[t.num_entries].value.kind = AMQP_FIELD_KIND_I32;
-        entries[t.num_entries].value.value.i32 = c->opts.transient_ttl * 1000;
-        t.num_entries++;
+        f->args[f->n_args].key = "x-expires";
+        f->args[f->n_args++].integer = opts->transient_ttl * 1000;
     }
-    if (c->opts.ha && !c->opts.quorum) {
-        entries[t.num_entries].key = amqp_cstring_bytes("x-ha-policy");
-        entries[t.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
-        entries[t.num_entries].value.value.bytes = amqp_cstring_bytes("all");
-        t.num_entries++;
+    if (opts->ha && !opts->quorum) {
+        f->args[f->n_args].key = "x-ha-policy";
+        f->args[f->n_args++].string = "all";
     }
-    return t;
+}
+
+/* 'f' as an AMQP table; 'entries' must have room for 3. */
+static amqp_table_t
+flags_table(const struct amqp_queue_flags *f, amqp_table_entry_t *entries)
+{
+    for (size_t i = 0; i < f->n_args; i++) {
+        entries[i].key = amqp_cstring_bytes(f->args[i].key);
+        if (f->args[i].string) {
+            entries[i].value.kind = AMQP_FIELD_KIND_UTF8;
+            entries[i].value.value.bytes
+                = amqp_cstring_bytes(f->args[i].string);
+        } else {
+            entries[i].value.kind = AMQP_FIELD_KIND_I32;
+            entries[i].value.value.i32 = f->args[i].integer;
+        }
+    }
+    return (amqp_table_t) { .num_entries = f->n_args, .entries = entries };
 }
 
 static char *
@@ -344,22 +356,20 @@ declare_fanout_exchange(struct amqp_conn *c, const char *topic)
 static char *
 declare_queue(struct amqp_conn *c, const struct amqp_decl *d)
 {
-    bool durable = false, auto_delete = false;
+    struct amqp_queue_flags f;
+    amqp_queue_flags(&c->opts, d->kind, &f);
     amqp_table_entry_t entries[3];
-    amqp_table_t args = queue_args(c, d->kind, entries);
+    amqp_table_t args = flags_table(&f, entries);
     char *error;
 
-    if (d->kind == AMQP_DECL_TOPIC_QUEUE) {
-        durable = c->opts.durable || c->opts.quorum;
-        auto_delete = c->opts.auto_delete;
-    } else if (d->kind == AMQP_DECL_FANOUT_QUEUE) {
+    if (d->kind == AMQP_DECL_FANOUT_QUEUE) {
         error = declare_fanout_exchange(c, d->key);
         if (error) {
             return error;
         }
     }
     amqp_queue_declare(c->conn, CHANNEL, amqp_cstring_bytes(d->queue), 0,
-                       durable, 0, auto_delete, args);
+                       f.durable, 0, f.auto_delete, args);
     error = reply_error(amqp_get_rpc_reply(c->conn), "declaring a queue");
     if (error) {
         return error;

@@ -62,6 +62,22 @@ enum amqp_decl_kind {
     AMQP_DECL_REPLY_QUEUE,      /* reply_<id>, on the default exchange. */
 };
 
+/* How a queue of 'kind' is declared under 'opts' (rpc-wire §1.3-1.4):
+ * a pure function, so the PRECONDITION_FAILED-sensitive flags are unit
+ * tested. */
+struct amqp_queue_flags {
+    bool durable;
+    bool auto_delete;
+    size_t n_args;
+    struct {
+        const char *key;
+        const char *string;     /* A string argument, or NULL... */
+        int32_t integer;        /* ...for a 32-bit integer one. */
+    } args[3];
+};
+void amqp_queue_flags(const struct amqp_options *, enum amqp_decl_kind,
+                      struct amqp_queue_flags *);
+
 struct amqp_conn;
 
 /* A message delivered to one of our consumers.  'body' is only valid

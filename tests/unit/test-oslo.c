@@ -233,6 +233,94 @@ test_urls(void)
     check(no_secret, "errors never show the password");
 }
 
+/* Formats the flags of one declaration as "D A args" for comparison. */
+static char *
+flags_string(const struct amqp_options *o, enum amqp_decl_kind kind)
+{
+    struct amqp_queue_flags f;
+    amqp_queue_flags(o, kind, &f);
+    char *s = xasprintf("durable=%d auto_delete=%d", f.durable,
+                        f.auto_delete);
+    for (size_t i = 0; i < f.n_args; i++) {
+        char *t = (f.args[i].string
+                   ? xasprintf("%s %s=%s", s, f.args[i].key, f.args[i].string)
+                   : xasprintf("%s %s=%d", s, f.args[i].key,
+                               f.args[i].integer));
+        free(s);
+        s = t;
+    }
+    return s;
+}
+
+static void
+check_flags(const struct amqp_options *o, enum amqp_decl_kind kind,
+            const char *want, const char *what)
+{
+    char *got = flags_string(o, kind);
+    check(!strcmp(got, want), what);
+    if (strcmp(got, want)) {
+        printf("# got \"%s\", want \"%s\"\n", got, want);
+    }
+    free(got);
+}
+
+/* rpc-wire §1.3-1.4: what each [oslo_messaging_rabbit] option does to the
+ * declarations that must match the Python services' exactly. */
+static void
+test_declarations(void)
+{
+    struct amqp_options o = { .transient_ttl = 1800, .heartbeat = 60 };
+    check_flags(&o, AMQP_DECL_TOPIC_QUEUE, "durable=0 auto_delete=0",
+                "defaults: topic queues plain");
+    check_flags(&o, AMQP_DECL_FANOUT_QUEUE,
+                "durable=0 auto_delete=0 x-expires=1800000",
+                "defaults: fanout queue expires after 30 min");
+    check_flags(&o, AMQP_DECL_REPLY_QUEUE,
+                "durable=0 auto_delete=0 x-expires=1800000",
+                "defaults: reply queue expires after 30 min");
+
+    o.durable = true;
+    check_flags(&o, AMQP_DECL_TOPIC_QUEUE, "durable=1 auto_delete=0",
+                "amqp_durable_queues: topic queues durable");
+    check_flags(&o, AMQP_DECL_FANOUT_QUEUE,
+                "durable=0 auto_delete=0 x-expires=1800000",
+                "amqp_durable_queues: fanout queues stay transient");
+    o.durable = false;
+
+    o.auto_delete = true;
+    check_flags(&o, AMQP_DECL_TOPIC_QUEUE, "durable=0 auto_delete=1",
+                "amqp_auto_delete: topic queues auto-delete");
+    check_flags(&o, AMQP_DECL_REPLY_QUEUE,
+                "durable=0 auto_delete=0 x-expires=1800000",
+                "amqp_auto_delete: not on reply queues");
+    o.auto_delete = false;
+
+    o.quorum = true;
+    check_flags(&o, AMQP_DECL_TOPIC_QUEUE,
+                "durable=1 auto_delete=0 x-queue-type=quorum",
+                "rabbit_quorum_queue: durable quorum topic queues");
+    check_flags(&o, AMQP_DECL_FANOUT_QUEUE,
+                "durable=0 auto_delete=0 x-expires=1800000",
+                "rabbit_quorum_queue: fanout queues never quorum");
+    o.ha = true;
+    check_flags(&o, AMQP_DECL_TOPIC_QUEUE,
+                "durable=1 auto_delete=0 x-queue-type=quorum",
+                "quorum and HA are exclusive: quorum wins");
+    o.quorum = false;
+    check_flags(&o, AMQP_DECL_TOPIC_QUEUE,
+                "durable=0 auto_delete=0 x-ha-policy=all",
+                "rabbit_ha_queues: x-ha-policy on topic queues");
+    check_flags(&o, AMQP_DECL_REPLY_QUEUE,
+                "durable=0 auto_delete=0 x-expires=1800000 x-ha-policy=all",
+                "rabbit_ha_queues: and on reply queues");
+    o.ha = false;
+
+    o.transient_ttl = 60;
+    check_flags(&o, AMQP_DECL_FANOUT_QUEUE,
+                "durable=0 auto_delete=0 x-expires=60000",
+                "rabbit_transient_queues_ttl sets x-expires in ms");
+}
+
 int
 main(void)
 {
@@ -242,5 +330,6 @@ main(void)
     test_round_trip();
     test_malformed();
     test_urls();
+    test_declarations();
     return test_summary();
 }
