@@ -93,7 +93,10 @@ enum opt_id {
     O_FIREWALL_DRIVER, O_ENABLE_SECURITY_GROUP,
     O_CONTROL_EXCHANGE, O_RPC_RESPONSE_TIMEOUT, O_AMQP_DURABLE_QUEUES,
     O_AMQP_AUTO_DELETE, O_RABBIT_QUORUM_QUEUE, O_RABBIT_HA_QUEUES,
-    O_RABBIT_TRANSIENT_QUEUES_TTL, O_HEARTBEAT_TIMEOUT_THRESHOLD,
+    O_RABBIT_TRANSIENT_QUEUES_TTL, O_RABBIT_QUORUM_DELIVERY_LIMIT,
+    O_RABBIT_QUORUM_MAX_MEMORY_LENGTH, O_RABBIT_QUORUM_MAX_MEMORY_BYTES,
+    O_HEARTBEAT_TIMEOUT_THRESHOLD, O_HEARTBEAT_RATE,
+    O_RABBIT_RETRY_INTERVAL, O_RABBIT_RETRY_BACKOFF, O_RABBIT_INTERVAL_MAX,
     O_RABBIT_SSL, O_RABBIT_SSL_CA_FILE, O_RABBIT_SSL_CERT_FILE,
     O_RABBIT_SSL_KEY_FILE,
     N_OPTS
@@ -219,17 +222,43 @@ static const struct opt opts[N_OPTS] = {
     OPT(O_RABBIT_TRANSIENT_QUEUES_TTL, "oslo_messaging_rabbit",
         "rabbit_transient_queues_ttl", NULL, OT_INT, "1800",
         CFG(rabbit_transient_queues_ttl), PROG_AGENT),
+    /* The quorum memory options are spelled "quroum" in Zed's
+     * oslo.messaging 14.0; later releases fix the name and keep the old
+     * one as an alias.  Both are read, the old one as the alias. */
+    OPT(O_RABBIT_QUORUM_DELIVERY_LIMIT, "oslo_messaging_rabbit",
+        "rabbit_quorum_delivery_limit", NULL, OT_INT, "0",
+        CFG(rabbit_quorum_delivery_limit), PROG_AGENT),
+    OPT(O_RABBIT_QUORUM_MAX_MEMORY_LENGTH, "oslo_messaging_rabbit",
+        "rabbit_quorum_max_memory_length", "rabbit_quroum_max_memory_length",
+        OT_INT, "0", CFG(rabbit_quorum_max_memory_length), PROG_AGENT),
+    OPT(O_RABBIT_QUORUM_MAX_MEMORY_BYTES, "oslo_messaging_rabbit",
+        "rabbit_quorum_max_memory_bytes", "rabbit_quroum_max_memory_bytes",
+        OT_INT, "0", CFG(rabbit_quorum_max_memory_bytes), PROG_AGENT),
     OPT(O_HEARTBEAT_TIMEOUT_THRESHOLD, "oslo_messaging_rabbit",
         "heartbeat_timeout_threshold", NULL, OT_INT, "60",
         CFG(heartbeat_timeout_threshold), PROG_AGENT),
-    OPT(O_RABBIT_SSL, "oslo_messaging_rabbit", "ssl", NULL, OT_BOOL, "false",
-        CFG(rabbit_ssl), PROG_AGENT),
-    OPT(O_RABBIT_SSL_CA_FILE, "oslo_messaging_rabbit", "ssl_ca_file", NULL,
-        OT_STR, NULL, CFG(rabbit_ssl_ca_file), PROG_AGENT),
+    OPT(O_HEARTBEAT_RATE, "oslo_messaging_rabbit", "heartbeat_rate", NULL,
+        OT_INT, "2", CFG(heartbeat_rate), PROG_AGENT),
+    OPT(O_RABBIT_RETRY_INTERVAL, "oslo_messaging_rabbit",
+        "rabbit_retry_interval", NULL, OT_INT, "1",
+        CFG(rabbit_retry_interval), PROG_AGENT),
+    OPT(O_RABBIT_RETRY_BACKOFF, "oslo_messaging_rabbit",
+        "rabbit_retry_backoff", NULL, OT_INT, "2",
+        CFG(rabbit_retry_backoff), PROG_AGENT),
+    OPT(O_RABBIT_INTERVAL_MAX, "oslo_messaging_rabbit",
+        "rabbit_interval_max", NULL, OT_INT, "30",
+        CFG(rabbit_interval_max), PROG_AGENT),
+    OPT(O_RABBIT_SSL, "oslo_messaging_rabbit", "ssl", "rabbit_use_ssl",
+        OT_BOOL, "false", CFG(rabbit_ssl), PROG_AGENT),
+    OPT(O_RABBIT_SSL_CA_FILE, "oslo_messaging_rabbit", "ssl_ca_file",
+        "kombu_ssl_ca_certs", OT_STR, NULL, CFG(rabbit_ssl_ca_file),
+        PROG_AGENT),
     OPT(O_RABBIT_SSL_CERT_FILE, "oslo_messaging_rabbit", "ssl_cert_file",
-        NULL, OT_STR, NULL, CFG(rabbit_ssl_cert_file), PROG_AGENT),
-    OPT(O_RABBIT_SSL_KEY_FILE, "oslo_messaging_rabbit", "ssl_key_file", NULL,
-        OT_STR, NULL, CFG(rabbit_ssl_key_file), PROG_AGENT),
+        "kombu_ssl_certfile", OT_STR, NULL, CFG(rabbit_ssl_cert_file),
+        PROG_AGENT),
+    OPT(O_RABBIT_SSL_KEY_FILE, "oslo_messaging_rabbit", "ssl_key_file",
+        "kombu_ssl_keyfile", OT_STR, NULL, CFG(rabbit_ssl_key_file),
+        PROG_AGENT),
 };
 
 /* What a command-line option does. */
@@ -794,6 +823,19 @@ agent_config_check(struct cfg_parse *p, struct agent_config *cfg)
         if (error) {
             return opt_error(p, O_FIREWALL_DRIVER, error);
         }
+    }
+
+    /* oslo.messaging refuses these when it creates its transport. */
+    if (cfg->rabbit_quorum_queue && cfg->rabbit_ha_queues) {
+        return opt_error(p, O_RABBIT_HA_QUEUES, xstrdup(
+                             "rabbit_quorum_queue and rabbit_ha_queues are "
+                             "both enabled; a queue is either quorum or "
+                             "mirrored"));
+    }
+    if (cfg->rabbit_transient_queues_ttl < 1) {
+        return opt_error(p, O_RABBIT_TRANSIENT_QUEUES_TTL, xasprintf(
+                             "%d is less than the minimum 1",
+                             cfg->rabbit_transient_queues_ttl));
     }
 
     if (cfg->n_tunnel_types) {

@@ -100,8 +100,15 @@ struct agent_config {
     bool amqp_auto_delete;
     bool rabbit_quorum_queue;
     bool rabbit_ha_queues;
-    int rabbit_transient_queues_ttl;    /* 1800 s */
-    int heartbeat_timeout_threshold;    /* 60 s */
+    int rabbit_transient_queues_ttl;    /* 1800 s, at least 1. */
+    int rabbit_quorum_delivery_limit;   /* 0: no x-delivery-limit. */
+    int rabbit_quorum_max_memory_length; /* 0: no x-max-in-memory-length. */
+    int rabbit_quorum_max_memory_bytes; /* 0: no x-max-in-memory-bytes. */
+    int heartbeat_timeout_threshold;    /* 60 s; 0 disables heartbeats. */
+    int heartbeat_rate;                 /* 2 checks per threshold. */
+    int rabbit_retry_interval;          /* 1 s: first reconnection delay. */
+    int rabbit_retry_backoff;           /* 2 s added per failed attempt. */
+    int rabbit_interval_max;            /* 30 s: the longest delay. */
     bool rabbit_ssl;
     char *rabbit_ssl_ca_file;
     char *rabbit_ssl_cert_file;

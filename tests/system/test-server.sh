@@ -109,6 +109,20 @@ check "ping resumes after the ovs-vswitchd restart" -- \
     wait_until 15 vm_exec vm1 ping -c 1 -W 1 "$ip2"
 check "ports still ACTIVE after the ovs-vswitchd restart" -- port_is "$p2" ACTIVE
 
+# --- neutron-server restart ------------------------------------------------------
+# A port plugged while the server is down goes ACTIVE once it is back.
+read -r p4 mac4 ip4 < <(new_port vm4)
+"$TOP/scripts/stack" restart-server --stop-only
+vif_add hv vm4 "$mac4" "$ip4/24" "$p4"
+check "the agent keeps running while neutron-server is down" -- \
+    wait_until 5 show_has a2 'sb-vm4\|t-vm4'
+"$TOP/scripts/stack" restart-server > "$SANDBOX/restart-server.log" 2>&1
+check "a port plugged while the server was down goes ACTIVE" -- \
+    wait_until 90 port_is "$p4" ACTIVE
+check "ports bound before stay ACTIVE across the server restart" -- \
+    port_is "$p1" ACTIVE
+check "the agent is alive again in the API" -- wait_until 60 agent_alive_in_api
+
 # --- RabbitMQ restart ------------------------------------------------------------
 "$TOP/scripts/stack" rabbitmqctl -q stop_app >/dev/null
 "$TOP/scripts/stack" rabbitmqctl -q start_app >/dev/null
