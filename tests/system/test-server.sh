@@ -79,6 +79,32 @@ check "port 1 ACTIVE" -- wait_until 30 port_is "$p1" ACTIVE
 check "port 2 ACTIVE" -- wait_until 30 port_is "$p2" ACTIVE
 check "vm1 pings vm2" -- wait_until 10 vm_exec vm1 ping -c 1 -W 1 "$ip2"
 tag1=$(ovs_vsctl hv get Port t-vm1 tag)
+
+# Fidelity: the flows of a bound VXLAN port with the noop firewall are the
+# reference's (tests/golden/vxlan-port-noop-br-int.flows), once the values
+# that differ by nature (port name, MAC, addresses, VNI) are replaced.
+lla_of() {
+    /usr/bin/python3 -c 'import sys, ipaddress
+m = bytearray(int(x, 16) for x in sys.argv[1].split(":")); m[0] ^= 2
+print(ipaddress.IPv6Address(bytes([0xfe, 0x80] + [0] * 6 + list(m[:3]) + [0xff, 0xfe] + list(m[3:]))))' "$1"
+}
+port_flows() {
+    dump_flows hv br-int | grep 'in_port="\?t-vm1"\?[, ]' \
+        | sed -E "s/in_port=\"?t-vm1\"?/in_port=PORT/g; s/$mac1/MAC/g; s/$(lla_of "$mac1")/LLA/g; s/$ip1([^0-9]|\$)/IP\1/g" \
+        | LC_ALL=C sort
+}
+# The VNI the server gave the network, as the port's details carried it.
+vni=$(ovs_vsctl hv get Port t-vm1 other_config:segmentation_id | tr -d '"')
+check "the network has a VNI" -- test "$vni" -gt 0
+check "fidelity: the port's br-int flows equal the reference's" -- \
+    diff <(port_flows) "$TOP/tests/golden/vxlan-port-noop-br-int.flows"
+check "fidelity: the network's br-tun flow equals the reference's" -- \
+    diff <(dump_flows hv br-tun | grep "tun_id=$(printf '%#x' "$vni")" \
+           | sed -E 's/tun_id=0x[0-9a-f]+/tun_id=VNI/') \
+         "$TOP/tests/golden/vxlan-network-br-tun.flows"
+check "fidelity: Port other_config as the reference writes it" -- \
+    test "$(ovs_vsctl hv get Port t-vm1 other_config)" = \
+         "{net_uuid=\"$net\", network_type=vxlan, physical_network=None, segmentation_id=\"$vni\", tag=\"1\"}"
 check "the port has a local VLAN tag and other_config" -- \
     test "$(ovs_vsctl hv get Port t-vm1 other_config:net_uuid)" = "\"$net\""
 
