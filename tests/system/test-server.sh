@@ -49,8 +49,10 @@ HOSTNAME_HV=hv-$SANDBOX_ID
 ovs_start hv netdev
 uplink=$(netns_uplink hv)
 ip -n "$(ovs_netns hv)" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
+ovs_vsctl hv add-br br-phys -- set Bridge br-phys datapath_type=netdev
 agent_conf hv "DEFAULT.host=$HOSTNAME_HV" \
     "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_LINK" \
+    "bridge_mappings=physnet1:br-phys" \
     "agent.tunnel_types=vxlan" "agent.l2_population=True" \
     "agent.report_interval=5" > "$SANDBOX/hv.ini"
 ALLOWED_LOG_PATTERNS=("lost its flows" "OpenFlow connection closed"
@@ -107,6 +109,50 @@ check "fidelity: Port other_config as the reference writes it" -- \
          "{net_uuid=\"$net\", network_type=vxlan, physical_network=None, segmentation_id=\"$vni\", tag=\"1\"}"
 check "the port has a local VLAN tag and other_config" -- \
     test "$(ovs_vsctl hv get Port t-vm1 other_config:net_uuid)" = "\"$net\""
+
+# --- a VLAN provider network and a flat one ----------------------------------
+provider_net() {    # provider_net TYPE [SEGID]: prints the network id
+    local seg=${2:+,\"provider:segmentation_id\":$2}
+    local id
+    id=$(api POST /networks "{\"network\":{\"name\":\"$1-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\",\"provider:network_type\":\"$1\",\"provider:physical_network\":\"physnet1\"$seg}}" | jq -r .network.id)
+    api POST /subnets "{\"subnet\":{\"network_id\":\"$id\",\"cidr\":\"$3\",\"ip_version\":4,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+    echo "$id"
+}
+port_on() {     # port_on NET NAME: prints "id mac ip"
+    api POST /ports "{\"port\":{\"network_id\":\"$1\",\"name\":\"$2\",\"binding:host_id\":\"$HOSTNAME_HV\",\"device_owner\":\"compute:nova\",\"device_id\":\"$2\",\"tenant_id\":\"$PROJECT\"}}" \
+        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
+}
+vlan_net=$(provider_net vlan 150 10.67.0.0/24)
+read -r pv1 macv1 ipv1 < <(port_on "$vlan_net" vl1)
+read -r pv2 macv2 ipv2 < <(port_on "$vlan_net" vl2)
+vif_add hv vl1 "$macv1" "$ipv1/24" "$pv1"
+vif_add hv vl2 "$macv2" "$ipv2/24" "$pv2"
+check "VLAN network: port 1 ACTIVE" -- wait_until 30 port_is "$pv1" ACTIVE
+check "VLAN network: port 2 ACTIVE" -- wait_until 30 port_is "$pv2" ACTIVE
+check "VLAN network: the VMs ping each other" -- \
+    wait_until 10 vm_exec vl1 ping -c 1 -W 1 "$ipv2"
+lv=$(ovs_vsctl hv get Port t-vl1 tag)
+check "VLAN network: br-int translates VLAN 150 to the local VLAN" -- \
+    grep -qF "priority=3,in_port=int-br-phys,dl_vlan=150 actions=set_field:$((lv + 4096))->vlan_vid,goto_table:59" <(dump_flows hv br-int)
+check "VLAN network: br-phys translates the local VLAN to 150" -- \
+    grep -qF "priority=4,in_port=phy-br-phys,dl_vlan=$lv actions=set_field:4246->vlan_vid,NORMAL" <(dump_flows hv br-phys)
+check "VLAN network: Port other_config names the physnet" -- \
+    test "$(ovs_vsctl hv get Port t-vl1 other_config:physical_network)" = physnet1
+flat_net=$(provider_net flat "" 10.68.0.0/24)
+read -r pf1 macf1 ipf1 < <(port_on "$flat_net" fl1)
+vif_add hv fl1 "$macf1" "$ipf1/24" "$pf1"
+check "flat network: the port goes ACTIVE" -- wait_until 30 port_is "$pf1" ACTIVE
+lf=$(ovs_vsctl hv get Port t-fl1 tag)
+check "flat network: br-int tags untagged traffic from br-phys" -- \
+    grep -qF "priority=3,in_port=int-br-phys,vlan_tci=0x0000/0x1fff actions=push_vlan:0x8100,set_field:$((lf + 4096))->vlan_vid,goto_table:59" <(dump_flows hv br-int)
+check "flat network: br-phys strips the local VLAN" -- \
+    grep -qF "priority=4,in_port=phy-br-phys,dl_vlan=$lf actions=pop_vlan,NORMAL" <(dump_flows hv br-phys)
+ovs_vsctl hv del-port br-int t-fl1
+check "flat network: unplugging its last port reports it DOWN" -- \
+    wait_until 30 port_is "$pf1" DOWN
+flat_flow_gone() { ! dump_flows hv br-phys | grep -q "dl_vlan=$lf actions=pop_vlan"; }
+check "flat network: and removes its translation flows" -- \
+    wait_until 10 flat_flow_gone
 
 # --- admin down and up ----------------------------------------------------
 api PUT "/ports/$p2" '{"port":{"admin_state_up":false}}' >/dev/null
