@@ -133,9 +133,9 @@ check "VLAN network: the VMs ping each other" -- \
     wait_until 10 vm_exec vl1 ping -c 1 -W 1 "$ipv2"
 lv=$(ovs_vsctl hv get Port t-vl1 tag)
 check "VLAN network: br-int translates VLAN 150 to the local VLAN" -- \
-    grep -qF "priority=3,in_port=int-br-phys,dl_vlan=150 actions=set_field:$((lv + 4096))->vlan_vid,goto_table:59" <(dump_flows hv br-int)
+    grep -qF "priority=3,in_port=\"int-br-phys\",dl_vlan=150 actions=set_field:$((lv + 4096))->vlan_vid,goto_table:59" <(dump_flows hv br-int)
 check "VLAN network: br-phys translates the local VLAN to 150" -- \
-    grep -qF "priority=4,in_port=phy-br-phys,dl_vlan=$lv actions=set_field:4246->vlan_vid,NORMAL" <(dump_flows hv br-phys)
+    grep -qF "priority=4,in_port=\"phy-br-phys\",dl_vlan=$lv actions=set_field:4246->vlan_vid,NORMAL" <(dump_flows hv br-phys)
 check "VLAN network: Port other_config names the physnet" -- \
     test "$(ovs_vsctl hv get Port t-vl1 other_config:physical_network)" = physnet1
 flat_net=$(provider_net flat "" 10.68.0.0/24)
@@ -144,9 +144,9 @@ vif_add hv fl1 "$macf1" "$ipf1/24" "$pf1"
 check "flat network: the port goes ACTIVE" -- wait_until 30 port_is "$pf1" ACTIVE
 lf=$(ovs_vsctl hv get Port t-fl1 tag)
 check "flat network: br-int tags untagged traffic from br-phys" -- \
-    grep -qF "priority=3,in_port=int-br-phys,vlan_tci=0x0000/0x1fff actions=push_vlan:0x8100,set_field:$((lf + 4096))->vlan_vid,goto_table:59" <(dump_flows hv br-int)
+    grep -qF "priority=3,in_port=\"int-br-phys\",vlan_tci=0x0000/0x1fff actions=push_vlan:0x8100,set_field:$((lf + 4096))->vlan_vid,goto_table:59" <(dump_flows hv br-int)
 check "flat network: br-phys strips the local VLAN" -- \
-    grep -qF "priority=4,in_port=phy-br-phys,dl_vlan=$lf actions=pop_vlan,NORMAL" <(dump_flows hv br-phys)
+    grep -qF "priority=4,in_port=\"phy-br-phys\",dl_vlan=$lf actions=pop_vlan,NORMAL" <(dump_flows hv br-phys)
 ovs_vsctl hv del-port br-int t-fl1
 check "flat network: unplugging its last port reports it DOWN" -- \
     wait_until 30 port_is "$pf1" DOWN
