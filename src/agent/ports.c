@@ -80,6 +80,7 @@ struct port {
     struct of_bridge *phys_bridge;
 
     enum report want;           /* What should be reported next. */
+    bool down_first;            /* Report down before anything else. */
     enum report reported;       /* What the server last heard. */
     bool reporting;
 };
@@ -473,9 +474,11 @@ ports_scan_bridge(struct ports *ps, const struct ovsrec_bridge *br,
                        && !p->wiring && !p->dead
                        && (port->n_tag != 1
                            || port->tag[0] != p->net->lv)) {
+                /* As the reference does: report it down, then process it
+                 * again, which reports it up once rewired. */
                 VLOG_INFO("port %s (%s): lost its VLAN tag; rewiring", id,
                           p->name);
-                p->reported = REPORT_NONE;
+                p->down_first = true;
                 port_touch(p);
             }
             p->present = true;
@@ -675,7 +678,9 @@ report_done(void *b_, const char *error, const char *const *failed,
                 VLOG_INFO("port %s (%s): reported %s", p->id, p->name,
                           report_name(b->what[i]));
                 p->reported = b->what[i];
-                if (p->want == b->what[i]) {
+                if (b->what[i] == REPORT_DOWN && p->down_first) {
+                    p->down_first = false;
+                } else if (p->want == b->what[i]) {
                     p->want = REPORT_NONE;
                 }
                 if (b->what[i] == REPORT_UP) {
@@ -715,20 +720,21 @@ ports_report(struct ports *ps, struct rpc *rpc)
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;
-        if (p->reporting || p->want == REPORT_NONE
-            || (p->want == REPORT_UP && (p->fetching || p->need_details))) {
+        enum report what = p->down_first ? REPORT_DOWN : p->want;
+        if (p->reporting || what == REPORT_NONE
+            || (what == REPORT_UP && (p->fetching || p->need_details))) {
             continue;
         }
-        if (p->want == REPORT_UP && n_up < PLUGIN_BATCH) {
+        if (what == REPORT_UP && n_up < PLUGIN_BATCH) {
             up[n_up++] = p->id;
-        } else if (p->want == REPORT_DOWN && n_down < PLUGIN_BATCH) {
+        } else if (what == REPORT_DOWN && n_down < PLUGIN_BATCH) {
             down[n_down++] = p->id;
         } else {
             continue;
         }
         p->reporting = true;
         b->ids[b->n] = xstrdup(p->id);
-        b->what[b->n] = p->want;
+        b->what[b->n] = what;
         b->n++;
     }
     if (b->n) {

@@ -154,6 +154,16 @@ flat_flow_gone() { ! dump_flows hv br-phys | grep -q "dl_vlan=$lf actions=pop_vl
 check "flat network: and removes its translation flows" -- \
     wait_until 10 flat_flow_gone
 
+# --- a port whose tag was changed behind the agent's back ----------------------
+downs_before=$(agent_appctl a1 ovsagent/show | sed -n 's/.*down \([0-9]*\)).*/\1/p')
+ovs_vsctl hv set Port t-vm1 tag=99
+check "lost tag: the agent puts the VLAN back" -- wait_until 10 tag_is t-vm1 "$tag1"
+more_downs() {
+    [ "$(agent_appctl a1 ovsagent/show | sed -n 's/.*down \([0-9]*\)).*/\1/p')" -gt "$downs_before" ]
+}
+check "lost tag: the port was reported down first" -- wait_until 10 more_downs
+check "lost tag: and is ACTIVE again" -- wait_until 30 port_is "$p1" ACTIVE
+
 # --- admin down and up ----------------------------------------------------
 api PUT "/ports/$p2" '{"port":{"admin_state_up":false}}' >/dev/null
 check "admin down: DOWN" -- wait_until 30 port_is "$p2" DOWN
