@@ -164,6 +164,26 @@ more_downs() {
 check "lost tag: the port was reported down first" -- wait_until 10 more_downs
 check "lost tag: and is ACTIVE again" -- wait_until 30 port_is "$p1" ACTIVE
 
+# --- an ofport that changes is rewired ---------------------------------------------
+old_of=$(ovs_vsctl hv get Interface t-vm1 ofport)
+ovs_vsctl hv set Interface t-vm1 ofport_request=77
+check "ofport change: the switch moved the port" -- \
+    wait_until 10 test "$(ovs_vsctl hv get Interface t-vm1 ofport)" = 77
+has_of77_flows() { dump_flows hv br-int | grep -q 'priority=9,in_port="\?t-vm1"\? actions=goto_table:25'; }
+check "ofport change: the anti-spoofing flows follow the new ofport" -- \
+    wait_until 10 has_of77_flows
+check "ofport change: the port still pings" -- \
+    wait_until 10 vm_exec vm1 ping -c 1 -W 1 "$ip2"
+
+# --- a VIF on an ancillary bridge is reported, not wired ----------------------
+ovs_vsctl hv add-br br-ex -- set Bridge br-ex datapath_type=netdev \
+    external_ids:bridge-id=br-ex
+read -r pa maca ipa < <(new_port anc1)
+vif_add hv anc1 "$maca" "$ipa/24" "$pa" br-ex
+check "ancillary bridge: its VIF goes ACTIVE" -- wait_until 30 port_is "$pa" ACTIVE
+check "ancillary bridge: the agent gave it no VLAN" -- \
+    test "$(ovs_vsctl hv get Port t-anc1 tag)" = "[]"
+
 # --- admin down and up ----------------------------------------------------
 api PUT "/ports/$p2" '{"port":{"admin_state_up":false}}' >/dev/null
 check "admin down: DOWN" -- wait_until 30 port_is "$p2" DOWN
