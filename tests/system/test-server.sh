@@ -13,6 +13,8 @@ export RABBIT_PORT=$(free_port) RABBIT_DIST_PORT=$(free_port)
 export RABBIT_TLS_PORT=$(free_port)
 export RABBIT_EPMD_PORT=$(free_port) DB_PORT=$(free_port)
 export NEUTRON_PORT=$(free_port)
+# Short, so that the test sees the server declare a silent agent dead.
+export AGENT_DOWN_TIME=12
 export RABBIT_NODE=ovsa-$SANDBOX_ID@localhost
 export STACK_LINK_DEV=ovsa-st$(_rand_hex 2)
 export STACK_LINK_IP=169.254.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 2))
@@ -210,6 +212,24 @@ ovs_restart_vswitchd hv
 check "ping resumes after the ovs-vswitchd restart" -- \
     wait_until 15 vm_exec vm1 ping -c 1 -W 1 "$ip2"
 check "ports still ACTIVE after the ovs-vswitchd restart" -- port_is "$p2" ACTIVE
+
+# --- no heartbeat while OVS is down; "revived" when it is back ----------------
+agent_dead_in_api() {
+    api GET "/agents?host=$HOSTNAME_HV" \
+        | jq -e '.agents[] | select(.alive == false)' >/dev/null
+}
+ovs_stop_vswitchd hv
+check "OVS down: the agent stops reporting and the server declares it dead" -- \
+    wait_until 60 agent_dead_in_api
+ovs_start_vswitchd hv
+check "OVS back: the agent reports again and is alive" -- \
+    wait_until 60 agent_alive_in_api
+check "OVS back: the server answered \"revived\" and the agent resynced" -- \
+    wait_until 10 show_has a2 'last answer \(revived\|alive\)'
+check "OVS back: the agent logged the revival" -- \
+    grep -q 'the server had considered this agent dead; resyncing' "$SANDBOX/a2.log"
+check "OVS back: ports still ACTIVE after the resync" -- \
+    wait_until 30 port_is "$p1" ACTIVE
 
 # --- neutron-server restart ------------------------------------------------------
 # A port plugged while the server is down goes ACTIVE once it is back.
