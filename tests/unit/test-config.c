@@ -754,7 +754,56 @@ test_defaults(void)
     check(!cfg->ovs_all_ports, "ovs_all_ports false");
     check_str("unixctl_path", cfg->unixctl_path, NULL);
     check_int("n_config_files", cfg->n_config_files, 0);
+    check_str("control_exchange", cfg->control_exchange, "neutron");
+    check_int("rpc_response_timeout", cfg->rpc_response_timeout, 60);
+    check(!cfg->amqp_durable_queues, "amqp_durable_queues false");
+    check(!cfg->amqp_auto_delete, "amqp_auto_delete false");
+    check(!cfg->rabbit_quorum_queue, "rabbit_quorum_queue false");
+    check(!cfg->rabbit_ha_queues, "rabbit_ha_queues false");
+    check_int("rabbit_transient_queues_ttl",
+              cfg->rabbit_transient_queues_ttl, 1800);
+    check_int("heartbeat_timeout_threshold",
+              cfg->heartbeat_timeout_threshold, 60);
+    check(!cfg->rabbit_ssl, "[oslo_messaging_rabbit] ssl false");
+    check_str("rabbit ssl_ca_file", cfg->rabbit_ssl_ca_file, NULL);
     agent_config_destroy(cfg);
+
+    /* The [oslo_messaging_rabbit] options as a deployment tool sets them. */
+    char *f = write_file("rabbit.ini",
+                         "[DEFAULT]\ncontrol_exchange = other\n"
+                         "rpc_response_timeout = 90\n"
+                         "[oslo_messaging_rabbit]\n"
+                         "amqp_durable_queues = True\n"
+                         "amqp_auto_delete = true\n"
+                         "rabbit_quorum_queue = yes\n"
+                         "rabbit_ha_queues = 0\n"
+                         "rabbit_transient_queues_ttl = 600\n"
+                         "heartbeat_timeout_threshold = 30\n"
+                         "ssl = true\nssl_ca_file = /etc/ca.pem\n"
+                         "ssl_cert_file = /etc/c.pem\nssl_key_file = /etc/k\n");
+    check_ok("[oslo_messaging_rabbit] options", run(&cfg, "--config-file", f,
+                                                     NULL));
+    if (cfg) {
+        check_str("control_exchange set", cfg->control_exchange, "other");
+        check_int("rpc_response_timeout set", cfg->rpc_response_timeout, 90);
+        check(cfg->amqp_durable_queues && cfg->amqp_auto_delete
+              && cfg->rabbit_quorum_queue && !cfg->rabbit_ha_queues,
+              "the rabbit booleans are read");
+        check_int("rabbit_transient_queues_ttl set",
+                  cfg->rabbit_transient_queues_ttl, 600);
+        check_int("heartbeat_timeout_threshold set",
+                  cfg->heartbeat_timeout_threshold, 30);
+        check(cfg->rabbit_ssl, "ssl set");
+        check_str("ssl_ca_file set", cfg->rabbit_ssl_ca_file, "/etc/ca.pem");
+        check_str("ssl_cert_file set", cfg->rabbit_ssl_cert_file,
+                  "/etc/c.pem");
+        check_str("ssl_key_file set", cfg->rabbit_ssl_key_file, "/etc/k");
+        agent_config_destroy(cfg);
+    }
+    free(f);
+    check_bad("[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = x\n",
+              "oslo_messaging_rabbit", "heartbeat_timeout_threshold",
+              "invalid");
 
     check_ok("cleanup, no arguments", run_cleanup(&cfg, NULL));
     if (cfg) {
