@@ -208,7 +208,17 @@ check "ports still ACTIVE after the agent restart" -- port_is "$p1" ACTIVE
 check "VLAN unchanged after the agent restart" -- tag_is t-vm1 "$tag1"
 
 # --- ovs-vswitchd restart ------------------------------------------------------
+# The server sets started_at when a report carries start_flag: the agent
+# sends it again, at once, after OVS restarts.
+started_at() { api GET "/agents?host=$HOSTNAME_HV" | jq -r '.agents[0].started_at'; }
+flag_off() { ! show_has a2 'start_flag on'; }
+check "after the first pass the agent no longer sends start_flag" -- \
+    wait_until 30 flag_off
+started_before=$(started_at)
+started_changed() { [ "$(started_at)" != "$started_before" ]; }
 ovs_restart_vswitchd hv
+check "OVS restart: start_flag reported again (started_at moves)" -- \
+    wait_until 10 started_changed
 check "ping resumes after the ovs-vswitchd restart" -- \
     wait_until 15 vm_exec vm1 ping -c 1 -W 1 "$ip2"
 check "ports still ACTIVE after the ovs-vswitchd restart" -- port_is "$p2" ACTIVE
