@@ -19,6 +19,7 @@
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "oslo/oslo-msg.h"
 #include "oslo/rpc.h"
 #include "util.h"
 
@@ -220,15 +221,8 @@ plugin_report_state(struct rpc *rpc, struct json *state, int timeout_s,
     json_object_put(args, "agent_state", outer);
 
     /* UTC with microseconds, the only format the server parses. */
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char buf[64];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    json_object_put(args, "time", json_string_create_nocopy(
-                               xasprintf("%s.%06ld", buf,
-                                         (long) tv.tv_usec)));
+    json_object_put(args, "time",
+                    json_string_create_nocopy(oslo_msg_utc_time('T')));
 
     struct report_ctx *ctx = xmalloc(sizeof *ctx);
     ctx->cb = cb;

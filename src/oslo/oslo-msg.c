@@ -31,6 +31,19 @@ oslo_msg_new_id(void)
     return s;
 }
 
+char *
+oslo_msg_utc_time(char sep)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char date[16], time[16];
+    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    strftime(time, sizeof time, "%H:%M:%S", &tm);
+    return xasprintf("%s%c%s.%06ld", date, sep, time, (long) tv.tv_usec);
+}
+
 /* The request context of an agent: an admin context (rpc-wire §2.3). */
 static void
 add_context(struct json *msg)
@@ -41,15 +54,8 @@ add_context(struct json *msg)
     json_object_put(msg, "_context_request_id",
                            json_string_create_nocopy(
                                xasprintf("req-"UUID_FMT, UUID_ARGS(&uuid))));
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     json_object_put(msg, "_context_timestamp",
-                           json_string_create_nocopy(
-                               xasprintf("%s.%06ld", buf, (long) tv.tv_usec)));
+                    json_string_create_nocopy(oslo_msg_utc_time(' ')));
     json_object_put(msg, "_context_roles", json_array_create_1(
                         json_string_create("admin")));
     json_object_put(msg, "_context_read_only", json_boolean_create(false));

@@ -47,6 +47,11 @@ struct oslo_reply {
 char *oslo_msg_parse_reply(const struct json *msg, struct oslo_reply *);
 void oslo_reply_destroy(struct oslo_reply *);
 
+/* The current UTC time as "YYYY-MM-DD<sep>HH:MM:SS.ffffff", malloc'd: the
+ * form Python's datetime gives and neutron-server parses ('T' in
+ * report_state's "time", ' ' in the context timestamp). */
+char *oslo_msg_utc_time(char sep);
+
 /* A fresh uuid4 as 32 lower-case hex digits, malloc'd. */
 char *oslo_msg_new_id(void);
 
