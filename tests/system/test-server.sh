@@ -235,9 +235,8 @@ ovs_start_vswitchd hv
 check "OVS back: the agent reports again and is alive" -- \
     wait_until 60 agent_alive_in_api
 check "OVS back: the server answered \"revived\" and the agent resynced" -- \
-    wait_until 10 show_has a2 'last answer \(revived\|alive\)'
-check "OVS back: the agent logged the revival" -- \
-    grep -q 'the server had considered this agent dead; resyncing' "$SANDBOX/a2.log"
+    wait_until 30 grep -q 'the server had considered this agent dead; resyncing' \
+        "$SANDBOX/a2.log"
 check "OVS back: ports still ACTIVE after the resync" -- \
     wait_until 30 port_is "$p1" ACTIVE
 
