@@ -243,6 +243,9 @@ check "OVS back: ports still ACTIVE after the resync" -- \
 # --- neutron-server restart ------------------------------------------------------
 # A port plugged while the server is down goes ACTIVE once it is back.
 read -r p4 mac4 ip4 < <(new_port vm4)
+# The resync above passes the ports through BUILD; let it settle first.
+check "before the server restart the bound ports are ACTIVE" -- \
+    wait_until 60 port_is "$p1" ACTIVE
 "$TOP/scripts/stack" restart-server --stop-only
 vif_add hv vm4 "$mac4" "$ip4/24" "$p4"
 check "the agent keeps running while neutron-server is down" -- \
