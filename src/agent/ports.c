@@ -568,6 +568,19 @@ struct details_batch {
     size_t n;
 };
 
+/* True if 'p' has not changed (deleted on the server, touched) since 'b'
+ * asked about it: an answer about an older generation is stale. */
+static bool
+details_current(const struct details_batch *b, const struct port *p)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (!strcmp(b->ids[i], p->id)) {
+            return b->gens[i] == p->gen;
+        }
+    }
+    return false;
+}
+
 static void
 details_done(void *b_, const char *error, const struct device_details *dds,
              size_t n_dds, const char *const *failed, size_t n_failed)
@@ -591,7 +604,8 @@ details_done(void *b_, const char *error, const struct device_details *dds,
     } else {
         for (size_t i = 0; i < n_dds; i++) {
             struct port *p = port_find(ps, dds[i].device);
-            if (p && p->present && !p->need_details) {
+            if (p && p->present && !p->need_details
+                && details_current(b, p)) {
                 port_apply_details(ps, p, &dds[i]);
             }
         }
