@@ -423,8 +423,17 @@ flow_table_diff(struct flow_table *ft, size_t max)
         }
     }
 
-    /* Foreign cookies in the tables we own, once all our flows are in. */
-    if (!batch->n) {
+    /* Foreign cookies in the tables we own, once all our flows are in.  A
+     * batch of our own changes is not the last while any remain. */
+    if (batch->n) {
+        HMAP_FOR_EACH (f, node, &ft->installed) {
+            if (f->cookie != our_cookie
+                && bitmap_is_set(ft->owned, f->table_id)) {
+                batch->last = false;
+                break;
+            }
+        }
+    } else {
         struct hmapx seen = HMAPX_INITIALIZER(&seen);
         HMAP_FOR_EACH (f, node, &ft->installed) {
             if (f->cookie != our_cookie && bitmap_is_set(ft->owned, f->table_id)
