@@ -40,10 +40,14 @@ LIB_SRCS = $(filter-out $(MAINS),$(wildcard src/*.c src/*/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+# Test drivers: programs the system tests run (tests/tools/NAME.c ->
+# $(O)/tools/NAME), linked like the unit tests.
+TOOL_SRCS = $(wildcard tests/tools/*.c)
+TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
 
 PROGRAMS = $(O)/ovsagent $(O)/ovsagent-cleanup
 
-all: $(PROGRAMS) $(UNIT_BINS)
+all: $(PROGRAMS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(OVS_BUILD)/.ovsagent-stamp:
 	scripts/build-ovs.sh
@@ -77,6 +81,11 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libovsagent.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
+$(O)/tools/%: $(O)/tests/tools/%.o $(O)/libovsagent.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
 check: all
 	tests/run-tests
 
@@ -85,4 +94,4 @@ clean:
 
 .PHONY: all check clean
 -include $(LIB_OBJS:.o=.d) $(O)/src/main.d $(O)/src/cleanup-main.d \
-         $(UNIT_SRCS:%.c=$(O)/%.d)
+         $(UNIT_SRCS:%.c=$(O)/%.d) $(TOOL_SRCS:%.c=$(O)/%.d)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs, with apt, everything ovsagent needs to build and to run its
 # tests on Debian 12: the compiler tool chain, the OVS 3.1.0 source tarball,
-# rabbitmq-c, and Open vSwitch's own daemons and utilities, which the system
+# rabbitmq-c, and Open vSwitch's own daemons and utilities, RabbitMQ and
+# Python's oslo.messaging (the real peer of the RPC tests), which the system
 # tests start privately in a temporary directory.
 #
 # Debian's packaged services are never started by this script: a
@@ -12,7 +13,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config python3
       libssl-dev libcap-ng-dev openvswitch-source librabbitmq-dev
       openvswitch-switch openvswitch-common iproute2 iputils-ping procps
-      xz-utils"
+      xz-utils rabbitmq-server python3-oslo.messaging openssl"
 
 missing=""
 for p in $PKGS; do

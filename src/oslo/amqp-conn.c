@@ -1,6 +1,6 @@
 /*
  * amqp-conn: an AMQP connection on rabbitmq-c in the poll loop.  See
- * amqp-conn.h for what it owns and where it may block.
+ * amqp-conn.h for what it owns, its states, and where it may block.
  */
 #include <config.h>
 #include "oslo/amqp-conn.h"
@@ -10,6 +10,8 @@
 #include <amqp_tcp_socket.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -17,24 +19,34 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "random.h"
 #include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(amqp_conn);
 
+/* Everything here that logs above debug can be caused by the broker or by
+ * the network, so it is rate-limited. */
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 #define CHANNEL 1
 #define FRAME_MAX 131072
-#define CONNECT_TIMEOUT_S 5     /* TCP connect and AMQP handshake. */
-#define RPC_TIMEOUT_S 10        /* Each declaration during set-up. */
-#define RETRY_MIN_MS 1000       /* rabbit_retry_interval. */
-#define RETRY_MAX_MS 30000      /* rabbit_interval_max. */
+#define CONNECT_TIMEOUT_S 5     /* TCP connect, TLS and AMQP handshake. */
+#define RPC_TIMEOUT_S 10        /* Each synchronous method during set-up. */
+#define CLOSE_TIMEOUT_S 2       /* connection.close and deletions at exit. */
+#define MAX_FRAMES_PER_RUN 256  /* Then give the rest of the loop a turn. */
 
-/* URL parsing. */
+/* A body larger than this is read and thrown away: nothing the server
+ * sends comes close, and a peer must not make us allocate without bound. */
+#define MAX_BODY_SIZE (64 * 1024 * 1024)
 
-/* Decodes %XX escapes in place. */
-static void
+/* ------------------------------------------------------------------------
+ * transport_url. */
+
+/* Decodes the %XX escapes of 's' in place, as urllib's unquote() does for
+ * oslo.messaging.  Returns false if an escape decodes to a NUL byte, which
+ * no C string can carry. */
+static bool
 percent_decode(char *s)
 {
     char *d = s;
@@ -42,48 +54,65 @@ percent_decode(char *s)
         if (*p == '%' && isxdigit((unsigned char) p[1])
             && isxdigit((unsigned char) p[2])) {
             char hex[3] = { p[1], p[2], 0 };
-            *d++ = strtol(hex, NULL, 16);
+            char c = strtol(hex, NULL, 16);
+            if (!c) {
+                return false;
+            }
+            *d++ = c;
             p += 2;
         } else {
             *d++ = *p;
         }
     }
     *d = '\0';
+    return true;
 }
 
+/* Parses one "[user[:password]@]host[:port]" of a transport_url into 'h',
+ * modifying 'spec'.  Error messages name the host part only: the
+ * credentials before the '@' never appear in them. */
 static char *
 parse_host(char *spec, struct amqp_host *h)
 {
+    /* oslo splits at the last '@' and then at the first ':'. */
     char *at = strrchr(spec, '@');
-    char *hostport = spec;
-    h->user = xstrdup("guest");
-    h->password = xstrdup("guest");
+    char *hostport = at ? at + 1 : spec;
     if (at) {
         *at = '\0';
-        hostport = at + 1;
         char *colon = strchr(spec, ':');
         if (colon) {
             *colon = '\0';
-            free(h->password);
             h->password = xstrdup(colon + 1);
-            percent_decode(h->password);
         }
-        free(h->user);
         h->user = xstrdup(spec);
-        percent_decode(h->user);
+        if (!percent_decode(h->user)
+            || (h->password && !percent_decode(h->password))) {
+            return xasprintf("broker %s: credentials contain %%00",
+                             hostport);
+        }
     }
+    if (!h->user || !h->user[0]) {
+        free(h->user);
+        h->user = xstrdup("guest");
+    }
+    if (!h->password) {
+        h->password = xstrdup("guest");
+    }
+
     h->port = 5672;
-    char *port = NULL;
+    const char *port = NULL;
     if (hostport[0] == '[') {
         char *end = strchr(hostport, ']');
         if (!end) {
             return xasprintf("bad broker address \"%s\"", hostport);
         }
-        *end = '\0';
-        h->host = xstrdup(hostport + 1);
         if (end[1] == ':') {
             port = end + 2;
+        } else if (end[1]) {
+            return xasprintf("bad broker address \"%s\"", hostport);
         }
+        *end = '\0';
+        h->host = xstrdup(hostport + 1);
     } else {
         char *colon = strchr(hostport, ':');
         if (colon) {
@@ -95,11 +124,12 @@ parse_host(char *spec, struct amqp_host *h)
     if (!h->host[0]) {
         return xstrdup("broker address without a host");
     }
-    if (port && *port) {
+    if (port) {
         char *end;
+        errno = 0;
         long p = strtol(port, &end, 10);
-        if (*end || p <= 0 || p > 65535) {
-            return xasprintf("bad broker port \"%s\"", port);
+        if (!*port || *end || errno || p <= 0 || p > 65535) {
+            return xasprintf("bad port \"%s\" for broker %s", port, h->host);
         }
         h->port = p;
     }
@@ -110,36 +140,47 @@ char *
 amqp_url_parse(const char *url, struct amqp_url *u)
 {
     memset(u, 0, sizeof *u);
-    const char *rest;
-    if (!strncmp(url, "rabbit://", 9)) {
-        rest = url + 9;
-    } else if (!strncmp(url, "amqp://", 7)) {
-        rest = url + 7;
-    } else {
-        return xstrdup("transport_url must start with rabbit://");
+    static const char scheme[] = "rabbit://";
+    if (strncmp(url, scheme, strlen(scheme))) {
+        const char *colon = strchr(url, ':');
+        return (colon
+                ? xasprintf("transport \"%.*s\" is not supported (ovsagent "
+                            "speaks rabbit:// only)",
+                            (int) MIN(colon - url, 32), url)
+                : xstrdup("transport_url must start with rabbit://"));
     }
-    char *copy = xstrdup(rest);
+
+    char *copy = xstrdup(url + strlen(scheme));
+    char *query = strchr(copy, '?');
+    if (query) {
+        /* Query parameters are kombu options; none concerns us. */
+        *query = '\0';
+    }
     char *slash = strchr(copy, '/');
-    u->vhost = xstrdup(slash && slash[1] ? slash + 1 : "/");
+    char *error = NULL;
     if (slash) {
         *slash = '\0';
     }
-    char *q = strchr(u->vhost, '?');
-    if (q) {
-        *q = '\0';
+    u->vhost = xstrdup(slash && slash[1] ? slash + 1 : "/");
+    if (!percent_decode(u->vhost)) {
+        error = xstrdup("the virtual host contains %00");
     }
-    percent_decode(u->vhost);
 
-    char *save = NULL, *error = NULL;
-    for (char *spec = strtok_r(copy, ",", &save); spec && !error;
-         spec = strtok_r(NULL, ",", &save)) {
+    if (!error && !copy[0]) {
+        error = xstrdup("transport_url names no broker");
+    }
+    for (char *spec = copy; spec && !error; ) {
+        char *comma = strchr(spec, ',');
+        if (comma) {
+            *comma = '\0';
+        }
         u->hosts = xrealloc(u->hosts, (u->n_hosts + 1) * sizeof *u->hosts);
         struct amqp_host *h = &u->hosts[u->n_hosts++];
         memset(h, 0, sizeof *h);
-        error = parse_host(spec, h);
-    }
-    if (!error && !u->n_hosts) {
-        error = xstrdup("transport_url names no broker");
+        error = (spec[0]
+                 ? parse_host(spec, h)
+                 : xstrdup("an empty broker in the failover list"));
+        spec = comma ? comma + 1 : NULL;
     }
     free(copy);
     if (error) {
@@ -151,6 +192,9 @@ amqp_url_parse(const char *url, struct amqp_url *u)
 void
 amqp_url_destroy(struct amqp_url *u)
 {
+    if (!u) {
+        return;
+    }
     for (size_t i = 0; i < u->n_hosts; i++) {
         free(u->hosts[i].user);
         free(u->hosts[i].password);
@@ -161,76 +205,323 @@ amqp_url_destroy(struct amqp_url *u)
     memset(u, 0, sizeof *u);
 }
 
-/* The connection. */
+static void
+amqp_url_clone(struct amqp_url *dst, const struct amqp_url *src)
+{
+    dst->vhost = xstrdup(src->vhost);
+    dst->n_hosts = src->n_hosts;
+    dst->hosts = xcalloc(src->n_hosts, sizeof *dst->hosts);
+    for (size_t i = 0; i < src->n_hosts; i++) {
+        dst->hosts[i].user = xstrdup(src->hosts[i].user);
+        dst->hosts[i].password = xstrdup(src->hosts[i].password);
+        dst->hosts[i].host = xstrdup(src->hosts[i].host);
+        dst->hosts[i].port = src->hosts[i].port;
+    }
+}
 
+/* ------------------------------------------------------------------------
+ * Options, declarations, back-off, heartbeats: pure functions. */
+
+void
+amqp_options_init(struct amqp_options *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->transient_ttl = 1800;
+    opts->heartbeat = 60;
+    opts->heartbeat_rate = 2;
+    opts->retry_interval = 1;
+    opts->retry_backoff = 2;
+    opts->interval_max = 30;
+}
+
+static void
+add_int_arg(struct amqp_decl_flags *f, const char *key, int32_t value)
+{
+    ovs_assert(f->n_args < AMQP_DECL_MAX_ARGS);
+    struct amqp_decl_arg *a = &f->args[f->n_args++];
+    a->key = key;
+    a->is_int = true;
+    a->i = value;
+    a->s = NULL;
+}
+
+static void
+add_str_arg(struct amqp_decl_flags *f, const char *key, const char *value)
+{
+    ovs_assert(f->n_args < AMQP_DECL_MAX_ARGS);
+    struct amqp_decl_arg *a = &f->args[f->n_args++];
+    a->key = key;
+    a->is_int = false;
+    a->i = 0;
+    a->s = value;
+}
+
+static int32_t
+clamp_i32(long long int x)
+{
+    return x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : x;
+}
+
+void
+amqp_decl_flags(const struct amqp_options *opts, enum amqp_decl_kind kind,
+                struct amqp_decl_flags *f)
+{
+    memset(f, 0, sizeof *f);
+
+    /* rpc-wire §1.4: quorum queues are durable whatever
+     * amqp_durable_queues says, and so is the control exchange then. */
+    bool durable = opts->durable || opts->quorum;
+
+    switch (kind) {
+    case AMQP_DECL_CONTROL_EXCHANGE:
+        f->durable = durable;
+        f->auto_delete = opts->auto_delete;
+        return;
+
+    case AMQP_DECL_FANOUT_EXCHANGE:
+        f->auto_delete = true;
+        return;
+
+    case AMQP_DECL_TOPIC_QUEUE:
+        f->durable = durable;
+        f->auto_delete = opts->auto_delete;
+        /* oslo refuses quorum and HA together (and so does our
+         * configuration); should both be set anyway, quorum wins. */
+        if (opts->ha && !opts->quorum) {
+            add_str_arg(f, "x-ha-policy", "all");
+        }
+        if (opts->quorum) {
+            add_str_arg(f, "x-queue-type", "quorum");
+            if (opts->quorum_delivery_limit) {
+                add_int_arg(f, "x-delivery-limit",
+                            opts->quorum_delivery_limit);
+            }
+            if (opts->quorum_max_memory_length) {
+                add_int_arg(f, "x-max-in-memory-length",
+                            opts->quorum_max_memory_length);
+            }
+            if (opts->quorum_max_memory_bytes) {
+                add_int_arg(f, "x-max-in-memory-bytes",
+                            opts->quorum_max_memory_bytes);
+            }
+        }
+        return;
+
+    case AMQP_DECL_FANOUT_QUEUE:
+    case AMQP_DECL_REPLY_QUEUE:
+        /* Never durable, never quorum, always expiring (rpc-wire §1.3). */
+        if (opts->ha) {
+            add_str_arg(f, "x-ha-policy", "all");
+        }
+        if (opts->transient_ttl > 0) {
+            add_int_arg(f, "x-expires",
+                        clamp_i32(opts->transient_ttl * 1000LL));
+        }
+        return;
+    }
+    OVS_NOT_REACHED();
+}
+
+long long int
+amqp_backoff_ms(const struct amqp_options *opts, unsigned int n_failures)
+{
+    /* oslo passes "rabbit_retry_interval or 1" to kombu. */
+    long long int first = opts->retry_interval > 0 ? opts->retry_interval : 1;
+    long long int step = MAX(opts->retry_backoff, 0);
+    long long int max = MAX(opts->interval_max, first);
+    long long int n = n_failures ? n_failures - 1 : 0;
+    long long int delay = (step && n > (max - first) / step
+                           ? max : MIN(first + n * step, max));
+    return delay * 1000;
+}
+
+enum amqp_heartbeat_action
+amqp_heartbeat_check(int heartbeat, int rate, long long int now,
+                     long long int last_rx, long long int last_tx,
+                     long long int *next)
+{
+    if (heartbeat <= 0) {
+        *next = LLONG_MAX;
+        return AMQP_HB_NONE;
+    }
+    long long int dead_at = last_rx + heartbeat * 1000LL;
+    long long int send_at = last_tx + heartbeat * 1000LL / MAX(rate, 2);
+    *next = MIN(dead_at, send_at);
+    if (now >= dead_at) {
+        return AMQP_HB_DEAD;
+    } else if (now >= send_at) {
+        return AMQP_HB_SEND;
+    }
+    return AMQP_HB_NONE;
+}
+
+/* ------------------------------------------------------------------------
+ * The connection. */
+
+const char *
+amqp_conn_state_name(enum amqp_conn_state state)
+{
+    switch (state) {
+    case AMQP_CONN_BACKOFF:
+        return "BACKOFF";
+    case AMQP_CONN_READY:
+        return "READY";
+    }
+    return "<unknown>";
+}
+
+/* A queue declared and consumed on every connection. */
 struct amqp_decl {
     enum amqp_decl_kind kind;
     char *queue;
-    char *key;
-    char *consumer_tag;
+    char *key;                  /* Routing key; the topic for fanout. */
+    char *consumer_tag;         /* A small decimal integer, as kombu's. */
+    bool declared;              /* On the current connection. */
+};
+
+/* A message being reassembled from its method, header and body frames. */
+enum inbound_state {
+    IN_IDLE,                    /* Between messages. */
+    IN_HEADER,                  /* Got basic.deliver or basic.return. */
+    IN_BODY,                    /* Got the header; 'received' < 'size'. */
+};
+
+struct amqp_inbound {
+    enum inbound_state state;
+    bool is_return;             /* basic.return, not basic.deliver. */
+    uint64_t delivery_tag;
+    size_t decl_idx;            /* Consumer's queue; SIZE_MAX if unknown. */
+    uint64_t size;              /* From the content header. */
+    uint64_t received;
+    bool discard;               /* Too big: counted, not stored. */
+    struct ds body;
 };
 
 struct amqp_conn {
-    struct amqp_url url;
-    struct amqp_options opts;
+    struct amqp_url url;        /* Hosts possibly shuffled. */
+    struct amqp_options opts;   /* Its strings point to the copies below. */
+    char *ssl_ca_file, *ssl_cert_file, *ssl_key_file;
     char *exchange;             /* The control exchange. */
-    amqp_deliver_cb *cb;
+    char *connection_name;
+    amqp_deliver_cb *deliver_cb;
     amqp_return_cb *return_cb;
     void *aux;
 
     struct amqp_decl *decls;
     size_t n_decls;
+    bool decls_pending;         /* Some are not declared yet. */
 
-    amqp_connection_state_t conn;   /* NULL while disconnected. */
-    bool ready;
-    size_t cur_host;            /* The broker connected or last tried. */
-    size_t next_host;           /* Failover: the host to try next. */
-    long long int next_attempt;
-    int backoff_ms;
+    enum amqp_conn_state state;
+    amqp_connection_state_t conn;   /* NULL unless READY. */
+    size_t cur_host;            /* The broker connected, or last tried. */
+    size_t next_host;           /* The broker to try next. */
+    unsigned int n_failures;    /* Consecutive failed attempts. */
+    long long int next_attempt; /* In BACKOFF. */
+    int heartbeat;              /* Negotiated, s; 0: none. */
+    long long int last_rx;      /* Last time bytes arrived, ms. */
+    long long int last_tx;      /* Last time we sent anything, ms. */
+    struct amqp_inbound in;
+
     unsigned int n_connects;
-    unsigned long long n_received, n_published, n_dropped;
-    char *last_error;
+    unsigned long long int n_received, n_published, n_returned;
+    unsigned long long int n_heartbeats, n_discarded;
+    char *last_error;           /* Never contains credentials. */
 };
+
+static void amqp_conn_set_state(struct amqp_conn *, enum amqp_conn_state);
 
 struct amqp_conn *
 amqp_conn_create(const struct amqp_url *url, const struct amqp_options *opts,
-                 const char *control_exchange, amqp_deliver_cb *cb,
-                 amqp_return_cb *return_cb, void *aux)
+                 const char *control_exchange, const char *connection_name,
+                 amqp_deliver_cb *deliver_cb, amqp_return_cb *return_cb,
+                 void *aux)
 {
     struct amqp_conn *c = xzalloc(sizeof *c);
-    c->url.vhost = xstrdup(url->vhost);
-    c->url.n_hosts = url->n_hosts;
-    c->url.hosts = xcalloc(url->n_hosts, sizeof *c->url.hosts);
-    for (size_t i = 0; i < url->n_hosts; i++) {
-        c->url.hosts[i].user = xstrdup(url->hosts[i].user);
-        c->url.hosts[i].password = xstrdup(url->hosts[i].password);
-        c->url.hosts[i].host = xstrdup(url->hosts[i].host);
-        c->url.hosts[i].port = url->hosts[i].port;
-    }
+    amqp_url_clone(&c->url, url);
     c->opts = *opts;
+    c->ssl_ca_file = nullable_xstrdup(opts->ssl_ca_file);
+    c->ssl_cert_file = nullable_xstrdup(opts->ssl_cert_file);
+    c->ssl_key_file = nullable_xstrdup(opts->ssl_key_file);
+    c->opts.ssl_ca_file = c->ssl_ca_file;
+    c->opts.ssl_cert_file = c->ssl_cert_file;
+    c->opts.ssl_key_file = c->ssl_key_file;
     c->exchange = xstrdup(control_exchange);
-    c->cb = cb;
+    c->connection_name = xstrdup(connection_name);
+    c->deliver_cb = deliver_cb;
     c->return_cb = return_cb;
     c->aux = aux;
-    c->backoff_ms = RETRY_MIN_MS;
+    c->state = AMQP_CONN_BACKOFF;
+    c->next_attempt = LLONG_MIN;
+    ds_init(&c->in.body);
+
+    /* As oslo.messaging does, so that the agents of a cloud spread over
+     * the brokers of a cluster instead of all choosing the first. */
+    if (!opts->keep_host_order) {
+        for (size_t i = c->url.n_hosts; i > 1; i--) {
+            size_t j = random_range(i);
+            struct amqp_host tmp = c->url.hosts[i - 1];
+            c->url.hosts[i - 1] = c->url.hosts[j];
+            c->url.hosts[j] = tmp;
+        }
+    }
     return c;
 }
 
+static const struct amqp_host *
+cur_host(const struct amqp_conn *c)
+{
+    return &c->url.hosts[c->cur_host];
+}
+
 static void
-amqp_conn_close(struct amqp_conn *c, const char *why)
+inbound_reset(struct amqp_inbound *in)
+{
+    in->state = IN_IDLE;
+    in->is_return = false;
+    in->delivery_tag = 0;
+    in->decl_idx = SIZE_MAX;
+    in->size = in->received = 0;
+    in->discard = false;
+    ds_clear(&in->body);
+}
+
+/* Drops the library's connection state and socket, without a goodbye to
+ * the broker. */
+static void
+drop_connection(struct amqp_conn *c)
 {
     if (c->conn) {
-        if (why) {
-            const struct amqp_host *h = &c->url.hosts[c->cur_host];
-            VLOG_WARN("%s:%d: AMQP connection lost (%s)", h->host, h->port,
-                      why);
-            free(c->last_error);
-            c->last_error = xstrdup(why);
-        }
         amqp_destroy_connection(c->conn);
         c->conn = NULL;
     }
-    c->ready = false;
+    inbound_reset(&c->in);
+    for (size_t i = 0; i < c->n_decls; i++) {
+        c->decls[i].declared = false;
+    }
+    c->decls_pending = c->n_decls > 0;
+}
+
+static void
+set_last_error(struct amqp_conn *c, const char *error)
+{
+    free(c->last_error);
+    c->last_error = xstrdup(error);
+}
+
+/* The connection failed while READY: 'why' says how.  The first attempt to
+ * reconnect is immediate, to the same broker. */
+static void
+connection_lost(struct amqp_conn *c, const char *why)
+{
+    const struct amqp_host *h = cur_host(c);
+    VLOG_WARN_RL(&rl, "%s:%d: AMQP connection lost (%s)", h->host, h->port,
+                 why);
+    set_last_error(c, why);
+    drop_connection(c);
+    c->next_host = c->cur_host;
+    c->n_failures = 0;
+    c->next_attempt = time_msec();
+    amqp_conn_set_state(c, AMQP_CONN_BACKOFF);
 }
 
 void
@@ -240,10 +531,13 @@ amqp_conn_destroy(struct amqp_conn *c)
         return;
     }
     if (c->conn) {
-        amqp_channel_close(c->conn, CHANNEL, AMQP_REPLY_SUCCESS);
+        /* A polite goodbye, so that the broker does not log an abrupt
+         * close; bounded by a short timeout. */
+        struct timeval tv = { CLOSE_TIMEOUT_S, 0 };
+        amqp_set_rpc_timeout(c->conn, &tv);
         amqp_connection_close(c->conn, AMQP_REPLY_SUCCESS);
-        amqp_conn_close(c, NULL);
     }
+    drop_connection(c);
     for (size_t i = 0; i < c->n_decls; i++) {
         free(c->decls[i].queue);
         free(c->decls[i].key);
@@ -251,23 +545,46 @@ amqp_conn_destroy(struct amqp_conn *c)
     }
     free(c->decls);
     amqp_url_destroy(&c->url);
+    free(c->ssl_ca_file);
+    free(c->ssl_cert_file);
+    free(c->ssl_key_file);
     free(c->exchange);
+    free(c->connection_name);
     free(c->last_error);
+    ds_destroy(&c->in.body);
     free(c);
+}
+
+static void
+amqp_conn_set_state(struct amqp_conn *c, enum amqp_conn_state state)
+{
+    if (c->state != state) {
+        VLOG_DBG("%s:%d: %s -> %s", cur_host(c)->host, cur_host(c)->port,
+                 amqp_conn_state_name(c->state), amqp_conn_state_name(state));
+        c->state = state;
+    }
 }
 
 void
 amqp_conn_add_queue(struct amqp_conn *c, enum amqp_decl_kind kind,
                     const char *queue, const char *key)
 {
+    ovs_assert(kind == AMQP_DECL_TOPIC_QUEUE
+               || kind == AMQP_DECL_FANOUT_QUEUE
+               || kind == AMQP_DECL_REPLY_QUEUE);
     c->decls = xrealloc(c->decls, (c->n_decls + 1) * sizeof *c->decls);
     struct amqp_decl *d = &c->decls[c->n_decls];
     d->kind = kind;
     d->queue = xstrdup(queue);
     d->key = xstrdup(key ? key : queue);
     d->consumer_tag = xasprintf("%"PRIuSIZE, c->n_decls + 1);
+    d->declared = false;
     c->n_decls++;
+    c->decls_pending = true;
 }
+
+/* ------------------------------------------------------------------------
+ * Set-up: synchronous calls, bounded by timeouts (see amqp-conn.h). */
 
 /* A readable description of a failed synchronous library call. */
 static char *
@@ -283,12 +600,12 @@ reply_error(amqp_rpc_reply_t r, const char *what)
     case AMQP_RESPONSE_SERVER_EXCEPTION:
         if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
             const amqp_connection_close_t *m = r.reply.decoded;
-            return xasprintf("%s: broker closed the connection: %d %.*s",
+            return xasprintf("%s: the broker closed the connection: %d %.*s",
                              what, m->reply_code, (int) m->reply_text.len,
                              (const char *) m->reply_text.bytes);
         } else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
             const amqp_channel_close_t *m = r.reply.decoded;
-            return xasprintf("%s: broker closed the channel: %d %.*s",
+            return xasprintf("%s: the broker closed the channel: %d %.*s",
                              what, m->reply_code, (int) m->reply_text.len,
                              (const char *) m->reply_text.bytes);
         }
@@ -297,328 +614,690 @@ reply_error(amqp_rpc_reply_t r, const char *what)
     return xasprintf("%s: unknown error", what);
 }
 
-void
-amqp_queue_flags(const struct amqp_options *opts, enum amqp_decl_kind kind,
-                 struct amqp_queue_flags *f)
+/* True if 'r' is the broker closing our channel with PRECONDITION_FAILED:
+ * an entity exists with other flags than we declared. */
+static bool
+is_precondition_failed(amqp_rpc_reply_t r)
 {
-    memset(f, 0, sizeof *f);
-    if (kind == AMQP_DECL_TOPIC_QUEUE) {
-        /* Quorum queues are durable by nature; fanout and reply queues are
-         * never quorum in these releases. */
-        f->durable = opts->durable || opts->quorum;
-        f->auto_delete = opts->auto_delete;
-        if (opts->quorum) {
-            f->args[f->n_args].key = "x-queue-type";
-            f->args[f->n_args++].string = "quorum";
-        }
-    } else {
-        f->args[f->n_args].key = "x-expires";
-        f->args[f->n_args++].integer = opts->transient_ttl * 1000;
-    }
-    if (opts->ha && !opts->quorum) {
-        f->args[f->n_args].key = "x-ha-policy";
-        f->args[f->n_args++].string = "all";
-    }
+    return (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION
+            && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD
+            && ((const amqp_channel_close_t *) r.reply.decoded)->reply_code
+               == AMQP_PRECONDITION_FAILED);
 }
 
-/* 'f' as an AMQP table; 'entries' must have room for 3. */
+/* After the broker closed the channel: acknowledges the close and opens
+ * the channel again. */
+static char *
+reopen_channel(struct amqp_conn *c)
+{
+    amqp_channel_close_ok_t close_ok = { 0 };
+    int status = amqp_send_method(c->conn, CHANNEL,
+                                  AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+    if (status != AMQP_STATUS_OK) {
+        return xasprintf("reopening the channel: %s",
+                         amqp_error_string2(status));
+    }
+    amqp_channel_open(c->conn, CHANNEL);
+    return reply_error(amqp_get_rpc_reply(c->conn), "reopening the channel");
+}
+
+/* Fills 'entries' and returns the AMQP table for 'f''s arguments.  The
+ * table points into 'f' and 'entries'. */
 static amqp_table_t
-flags_table(const struct amqp_queue_flags *f, amqp_table_entry_t *entries)
+decl_table(const struct amqp_decl_flags *f,
+           amqp_table_entry_t entries[AMQP_DECL_MAX_ARGS])
 {
     for (size_t i = 0; i < f->n_args; i++) {
-        entries[i].key = amqp_cstring_bytes(f->args[i].key);
-        if (f->args[i].string) {
-            entries[i].value.kind = AMQP_FIELD_KIND_UTF8;
-            entries[i].value.value.bytes
-                = amqp_cstring_bytes(f->args[i].string);
-        } else {
+        const struct amqp_decl_arg *a = &f->args[i];
+        entries[i].key = amqp_cstring_bytes(a->key);
+        if (a->is_int) {
             entries[i].value.kind = AMQP_FIELD_KIND_I32;
-            entries[i].value.value.i32 = f->args[i].integer;
+            entries[i].value.value.i32 = a->i;
+        } else {
+            entries[i].value.kind = AMQP_FIELD_KIND_UTF8;
+            entries[i].value.value.bytes = amqp_cstring_bytes(a->s);
         }
     }
     return (amqp_table_t) { .num_entries = f->n_args, .entries = entries };
 }
 
 static char *
-declare_fanout_exchange(struct amqp_conn *c, const char *topic)
+declare_exchange(struct amqp_conn *c, const char *name,
+                 enum amqp_decl_kind kind)
 {
-    char *name = xasprintf("%s_fanout", topic);
+    struct amqp_decl_flags f;
+    amqp_table_entry_t entries[AMQP_DECL_MAX_ARGS];
+    amqp_decl_flags(&c->opts, kind, &f);
+    const char *type = kind == AMQP_DECL_CONTROL_EXCHANGE ? "topic" : "fanout";
+
     amqp_exchange_declare(c->conn, CHANNEL, amqp_cstring_bytes(name),
-                          amqp_cstring_bytes("fanout"), 0, 0, 1, 0,
-                          amqp_empty_table);
-    char *error = reply_error(amqp_get_rpc_reply(c->conn),
-                              "declaring the fanout exchange");
-    free(name);
+                          amqp_cstring_bytes(type), 0, f.durable,
+                          f.auto_delete, 0, decl_table(&f, entries));
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(c->conn);
+    c->last_tx = c->last_rx = time_msec();
+    if (kind == AMQP_DECL_CONTROL_EXCHANGE && is_precondition_failed(r)) {
+        /* rpc-wire §1.5: the services that declared it first win; use it
+         * as it is rather than never connecting. */
+        VLOG_ERR_RL(&rl, "exchange %s exists with other flags than "
+                    "[oslo_messaging_rabbit] asks for (durable=%s, "
+                    "auto_delete=%s): using it as it is; check "
+                    "amqp_durable_queues, rabbit_quorum_queue and "
+                    "amqp_auto_delete", name, f.durable ? "true" : "false",
+                    f.auto_delete ? "true" : "false");
+        char *error = reopen_channel(c);
+        if (error) {
+            return error;
+        }
+        amqp_exchange_declare(c->conn, CHANNEL, amqp_cstring_bytes(name),
+                              amqp_cstring_bytes(type), 1, 0, 0, 0,
+                              amqp_empty_table);
+        r = amqp_get_rpc_reply(c->conn);
+    }
+    char *what = xasprintf("declaring exchange %s", name);
+    char *error = reply_error(r, what);
+    free(what);
     return error;
 }
 
-/* Declares, binds and consumes one queue. */
 static char *
 declare_queue(struct amqp_conn *c, const struct amqp_decl *d)
 {
-    struct amqp_queue_flags f;
-    amqp_queue_flags(&c->opts, d->kind, &f);
-    amqp_table_entry_t entries[3];
-    amqp_table_t args = flags_table(&f, entries);
-    char *error;
+    struct amqp_decl_flags f;
+    amqp_table_entry_t entries[AMQP_DECL_MAX_ARGS];
+    amqp_decl_flags(&c->opts, d->kind, &f);
 
-    if (d->kind == AMQP_DECL_FANOUT_QUEUE) {
-        error = declare_fanout_exchange(c, d->key);
+    amqp_queue_declare(c->conn, CHANNEL, amqp_cstring_bytes(d->queue), 0,
+                       f.durable, f.exclusive, f.auto_delete,
+                       decl_table(&f, entries));
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(c->conn);
+    c->last_tx = c->last_rx = time_msec();
+    if (d->kind == AMQP_DECL_TOPIC_QUEUE && is_precondition_failed(r)) {
+        /* A queue shared with Python services (or left by a Python agent
+         * on this host) with other flags: see declare_exchange(). */
+        VLOG_ERR_RL(&rl, "queue %s exists with other flags than "
+                    "[oslo_messaging_rabbit] asks for: using it as it is",
+                    d->queue);
+        char *error = reopen_channel(c);
         if (error) {
             return error;
         }
+        amqp_queue_declare(c->conn, CHANNEL, amqp_cstring_bytes(d->queue),
+                           1, 0, 0, 0, amqp_empty_table);
+        r = amqp_get_rpc_reply(c->conn);
     }
-    amqp_queue_declare(c->conn, CHANNEL, amqp_cstring_bytes(d->queue), 0,
-                       f.durable, 0, f.auto_delete, args);
-    error = reply_error(amqp_get_rpc_reply(c->conn), "declaring a queue");
-    if (error) {
-        return error;
+    char *what = xasprintf("declaring queue %s", d->queue);
+    char *error = reply_error(r, what);
+    free(what);
+    return error;
+}
+
+/* Declares, binds and consumes the queue of 'd'. */
+static char *
+declare_decl(struct amqp_conn *c, struct amqp_decl *d)
+{
+    char *error = NULL;
+    char *exchange = NULL;
+
+    if (d->kind == AMQP_DECL_FANOUT_QUEUE) {
+        exchange = xasprintf("%s_fanout", d->key);
+        error = declare_exchange(c, exchange, AMQP_DECL_FANOUT_EXCHANGE);
+    } else if (d->kind == AMQP_DECL_TOPIC_QUEUE) {
+        exchange = xstrdup(c->exchange);
     }
-    if (d->kind != AMQP_DECL_REPLY_QUEUE) {
-        char *exchange = (d->kind == AMQP_DECL_TOPIC_QUEUE
-                          ? xstrdup(c->exchange)
-                          : xasprintf("%s_fanout", d->key));
+    if (!error) {
+        error = declare_queue(c, d);
+    }
+    if (!error && exchange) {
         amqp_queue_bind(c->conn, CHANNEL, amqp_cstring_bytes(d->queue),
                         amqp_cstring_bytes(exchange),
                         amqp_cstring_bytes(d->key), amqp_empty_table);
-        free(exchange);
-        error = reply_error(amqp_get_rpc_reply(c->conn), "binding a queue");
-        if (error) {
-            return error;
-        }
+        char *what = xasprintf("binding queue %s to %s", d->queue, exchange);
+        error = reply_error(amqp_get_rpc_reply(c->conn), what);
+        free(what);
     }
-    amqp_basic_consume(c->conn, CHANNEL, amqp_cstring_bytes(d->queue),
-                       amqp_cstring_bytes(d->consumer_tag), 0, 0, 0,
-                       amqp_empty_table);
-    return reply_error(amqp_get_rpc_reply(c->conn), "consuming a queue");
+    if (!error) {
+        /* no_local 0, no_ack 0, exclusive 0: as oslo consumes. */
+        amqp_basic_consume(c->conn, CHANNEL, amqp_cstring_bytes(d->queue),
+                           amqp_cstring_bytes(d->consumer_tag), 0, 0, 0,
+                           amqp_empty_table);
+        char *what = xasprintf("consuming queue %s", d->queue);
+        error = reply_error(amqp_get_rpc_reply(c->conn), what);
+        free(what);
+    }
+    c->last_tx = c->last_rx = time_msec();
+    free(exchange);
+    if (!error) {
+        d->declared = true;
+        VLOG_DBG("declared and consuming %s", d->queue);
+    }
+    return error;
 }
 
-/* Connects to the next broker of the list and declares everything.
- * Blocks for at most a few seconds (see the file comment). */
 static char *
-amqp_conn_connect(struct amqp_conn *c, const struct amqp_host *h)
+declare_pending(struct amqp_conn *c)
 {
-    c->conn = amqp_new_connection();
+    for (size_t i = 0; i < c->n_decls; i++) {
+        if (!c->decls[i].declared) {
+            char *error = declare_decl(c, &c->decls[i]);
+            if (error) {
+                return error;
+            }
+        }
+    }
+    c->decls_pending = false;
+    return NULL;
+}
+
+/* The client properties oslo.messaging sends (rpc-wire §1.1): the
+ * capabilities make the broker tell us when a consumed queue is deleted
+ * (basic.cancel) and when it blocks publishers. */
+static char *
+login(struct amqp_conn *c, const struct amqp_host *h)
+{
+    amqp_table_entry_t caps[3];
+    static const char *const cap_names[] = {
+        "authentication_failure_close", "connection.blocked",
+        "consumer_cancel_notify",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
+        caps[i].key = amqp_cstring_bytes(cap_names[i]);
+        caps[i].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+        caps[i].value.value.boolean = 1;
+    }
+    amqp_table_entry_t props[2];
+    props[0].key = amqp_cstring_bytes("capabilities");
+    props[0].value.kind = AMQP_FIELD_KIND_TABLE;
+    props[0].value.value.table = (amqp_table_t) { ARRAY_SIZE(caps), caps };
+    props[1].key = amqp_cstring_bytes("connection_name");
+    props[1].value.kind = AMQP_FIELD_KIND_UTF8;
+    props[1].value.value.bytes = amqp_cstring_bytes(c->connection_name);
+    amqp_table_t table = { ARRAY_SIZE(props), props };
+
+    /* PLAIN rather than the reference's AMQPLAIN: RabbitMQ accepts both
+     * and the peers cannot tell. */
+    amqp_rpc_reply_t r = amqp_login_with_properties(
+        c->conn, c->url.vhost, 0, FRAME_MAX, MAX(c->opts.heartbeat, 0),
+        &table, AMQP_SASL_METHOD_PLAIN, h->user, h->password);
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+        && r.library_error == AMQP_STATUS_CONNECTION_CLOSED) {
+        /* What RabbitMQ does to bad credentials or an unknown vhost. */
+        return xasprintf("logging in as %s: the broker closed the "
+                         "connection (bad credentials or vhost?)", h->user);
+    }
+    char *what = xasprintf("logging in as %s", h->user);
+    char *error = reply_error(r, what);
+    free(what);
+    return error;
+}
+
+static char *
+open_socket(struct amqp_conn *c, const struct amqp_host *h)
+{
     amqp_socket_t *sock;
+
     if (c->opts.ssl) {
         sock = amqp_ssl_socket_new(c->conn);
         if (!sock) {
             return xstrdup("cannot create a TLS socket");
         }
-        if (c->opts.ssl_ca_file
-            && amqp_ssl_socket_set_cacert(sock, c->opts.ssl_ca_file)) {
+        /* oslo verifies the broker's certificate chain only when given a
+         * CA, and never its host name (Zed's behaviour). */
+        bool have_ca = c->opts.ssl_ca_file && c->opts.ssl_ca_file[0];
+        if (have_ca && amqp_ssl_socket_set_cacert(sock, c->opts.ssl_ca_file)) {
             return xasprintf("cannot load ssl_ca_file %s",
                              c->opts.ssl_ca_file);
         }
-        amqp_ssl_socket_set_verify_peer(sock, c->opts.ssl_ca_file != NULL);
+        amqp_ssl_socket_set_verify_peer(sock, have_ca);
         amqp_ssl_socket_set_verify_hostname(sock, false);
-        if (c->opts.ssl_cert_file && c->opts.ssl_key_file
-            && amqp_ssl_socket_set_key(sock, c->opts.ssl_cert_file,
-                                       c->opts.ssl_key_file)) {
-            return xasprintf("cannot load ssl_cert_file/ssl_key_file");
+        bool have_cert = c->opts.ssl_cert_file && c->opts.ssl_cert_file[0];
+        bool have_key = c->opts.ssl_key_file && c->opts.ssl_key_file[0];
+        if (have_cert || have_key) {
+            if (!have_cert || !have_key) {
+                return xstrdup("ssl_cert_file and ssl_key_file must be set "
+                               "together");
+            }
+            if (amqp_ssl_socket_set_key(sock, c->opts.ssl_cert_file,
+                                        c->opts.ssl_key_file)) {
+                return xasprintf("cannot load ssl_cert_file %s or "
+                                 "ssl_key_file %s", c->opts.ssl_cert_file,
+                                 c->opts.ssl_key_file);
+            }
         }
     } else {
         sock = amqp_tcp_socket_new(c->conn);
+        if (!sock) {
+            return xstrdup("cannot create a socket");
+        }
     }
-    struct timeval connect_tv = { CONNECT_TIMEOUT_S, 0 };
-    struct timeval rpc_tv = { RPC_TIMEOUT_S, 0 };
-    amqp_set_handshake_timeout(c->conn, &connect_tv);
-    amqp_set_rpc_timeout(c->conn, &rpc_tv);
-    int status = amqp_socket_open_noblock(sock, h->host, h->port,
-                                          &connect_tv);
+
+    struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
+    errno = 0;
+    int status = amqp_socket_open_noblock(sock, h->host, h->port, &tv);
     if (status) {
-        return xasprintf("cannot connect: %s", amqp_error_string2(status));
+        int error = errno;
+        return (status == AMQP_STATUS_SOCKET_ERROR && error
+                ? xasprintf("cannot connect: %s", ovs_strerror(error))
+                : xasprintf("cannot connect: %s",
+                            amqp_error_string2(status)));
     }
-    char *error = reply_error(
-        amqp_login(c->conn, c->url.vhost, 0, FRAME_MAX, c->opts.heartbeat,
-                   AMQP_SASL_METHOD_PLAIN, h->user, h->password),
-        "logging in");
-    if (error) {
-        return error;
+    return NULL;
+}
+
+/* Connects to broker 'h' and declares everything.  Blocks for at most a
+ * few seconds per step (see amqp-conn.h). */
+static char *
+setup(struct amqp_conn *c, const struct amqp_host *h)
+{
+    c->conn = amqp_new_connection();
+    struct timeval handshake_tv = { CONNECT_TIMEOUT_S, 0 };
+    struct timeval rpc_tv = { RPC_TIMEOUT_S, 0 };
+    amqp_set_handshake_timeout(c->conn, &handshake_tv);
+    amqp_set_rpc_timeout(c->conn, &rpc_tv);
+
+    char *error = open_socket(c, h);
+    if (!error) {
+        error = login(c, h);
     }
-    amqp_channel_open(c->conn, CHANNEL);
-    error = reply_error(amqp_get_rpc_reply(c->conn), "opening a channel");
-    if (error) {
-        return error;
+    if (!error) {
+        c->heartbeat = amqp_get_heartbeat(c->conn);
+        amqp_channel_open(c->conn, CHANNEL);
+        error = reply_error(amqp_get_rpc_reply(c->conn), "opening a channel");
     }
-    amqp_exchange_declare(c->conn, CHANNEL, amqp_cstring_bytes(c->exchange),
-                          amqp_cstring_bytes("topic"), 0,
-                          c->opts.durable || c->opts.quorum,
-                          c->opts.auto_delete, 0, amqp_empty_table);
-    error = reply_error(amqp_get_rpc_reply(c->conn),
-                        "declaring the control exchange");
-    for (size_t i = 0; !error && i < c->n_decls; i++) {
-        error = declare_queue(c, &c->decls[i]);
+    if (!error) {
+        error = declare_exchange(c, c->exchange, AMQP_DECL_CONTROL_EXCHANGE);
+    }
+    if (!error) {
+        error = declare_pending(c);
     }
     return error;
 }
 
 static void
-amqp_conn_try_connect(struct amqp_conn *c)
+try_connect(struct amqp_conn *c)
 {
     c->cur_host = c->next_host;
-    const struct amqp_host *h = &c->url.hosts[c->cur_host];
-    c->next_host = (c->next_host + 1) % c->url.n_hosts;
+    const struct amqp_host *h = cur_host(c);
 
-    char *error = amqp_conn_connect(c, h);
+    inbound_reset(&c->in);
+    for (size_t i = 0; i < c->n_decls; i++) {
+        c->decls[i].declared = false;
+    }
+    char *error = setup(c, h);
     if (error) {
-        VLOG_WARN_RL(&rl, "%s:%d: %s; retrying in %d ms", h->host, h->port,
-                     error, c->backoff_ms);
-        free(c->last_error);
-        c->last_error = error;
-        amqp_conn_close(c, NULL);
-        c->next_attempt = time_msec() + c->backoff_ms;
-        c->backoff_ms = MIN(c->backoff_ms * 2, RETRY_MAX_MS);
+        drop_connection(c);
+        c->n_failures++;
+        long long int delay = amqp_backoff_ms(&c->opts, c->n_failures);
+        VLOG_WARN_RL(&rl, "%s:%d: %s; retrying in %lld ms%s", h->host,
+                     h->port, error, delay,
+                     c->url.n_hosts > 1 ? " with the next broker" : "");
+        set_last_error(c, error);
+        free(error);
+        c->next_host = (c->cur_host + 1) % c->url.n_hosts;
+        c->next_attempt = time_msec() + delay;
         return;
     }
-    /* After a failure, try the same broker first again. */
-    c->next_host = c->cur_host;
-    c->ready = true;
-    c->backoff_ms = RETRY_MIN_MS;
+
+    c->n_failures = 0;
     c->n_connects++;
-    VLOG_INFO("%s:%d: connected to the message broker (vhost %s)", h->host,
-              h->port, c->url.vhost);
+    c->last_rx = c->last_tx = time_msec();
+    amqp_conn_set_state(c, AMQP_CONN_READY);
+    VLOG_INFO("%s:%d: connected to the message broker (vhost %s, "
+              "heartbeat %d s%s)", h->host, h->port, c->url.vhost,
+              c->heartbeat, c->opts.ssl ? ", TLS" : "");
 }
 
-static const char *
-queue_of_tag(const struct amqp_conn *c, amqp_bytes_t tag)
+/* ------------------------------------------------------------------------
+ * Receiving: one frame at a time, never blocking. */
+
+static bool
+bytes_eq(amqp_bytes_t b, const char *s)
+{
+    return b.len == strlen(s) && !memcmp(b.bytes, s, b.len);
+}
+
+static size_t
+decl_of_tag(const struct amqp_conn *c, amqp_bytes_t tag)
 {
     for (size_t i = 0; i < c->n_decls; i++) {
-        const char *t = c->decls[i].consumer_tag;
-        if (strlen(t) == tag.len && !memcmp(t, tag.bytes, tag.len)) {
-            return c->decls[i].queue;
+        if (bytes_eq(tag, c->decls[i].consumer_tag)) {
+            return i;
         }
     }
-    return NULL;
+    return SIZE_MAX;
 }
 
-/* Handles a frame that is not a delivery: returned messages, cancelled
- * consumers, closed channels.  Returns false if the connection is done. */
-static bool
-amqp_conn_handle_frame(struct amqp_conn *c)
+/* A whole message has arrived: hands it up and acknowledges it. */
+static void
+inbound_complete(struct amqp_conn *c)
 {
-    amqp_frame_t frame;
-    struct timeval zero = { 0, 0 };
-    int status = amqp_simple_wait_frame_noblock(c->conn, &frame, &zero);
-    if (status == AMQP_STATUS_TIMEOUT) {
-        return true;
-    } else if (status != AMQP_STATUS_OK) {
-        amqp_conn_close(c, amqp_error_string2(status));
-        return false;
-    }
-    if (frame.frame_type != AMQP_FRAME_METHOD) {
-        return true;
-    }
-    switch (frame.payload.method.id) {
-    case AMQP_BASIC_RETURN_METHOD: {
-        /* A mandatory publish nobody took: hand it back to the caller. */
-        amqp_message_t message;
-        amqp_rpc_reply_t r = amqp_read_message(c->conn, frame.channel,
-                                               &message, 0);
-        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-            c->n_dropped++;
-            if (c->return_cb) {
-                c->return_cb(c->aux, message.body.bytes, message.body.len);
-            }
-            amqp_destroy_message(&message);
+    struct amqp_inbound *in = &c->in;
+    const struct amqp_host *h = cur_host(c);
+
+    if (in->discard) {
+        VLOG_WARN_RL(&rl, "%s:%d: dropping a message of %"PRIu64" bytes "
+                     "(more than %d)", h->host, h->port, in->size,
+                     MAX_BODY_SIZE);
+        c->n_discarded++;
+    } else if (in->is_return) {
+        c->n_returned++;
+        if (c->return_cb) {
+            c->return_cb(c->aux, in->body.string, in->body.length);
         }
+    } else if (in->decl_idx == SIZE_MAX) {
+        VLOG_WARN_RL(&rl, "%s:%d: dropping a message for an unknown "
+                     "consumer", h->host, h->port);
+        c->n_discarded++;
+    } else {
+        c->n_received++;
+        /* The callback may publish, and a publish may fail and drop the
+         * connection: check the state afterwards. */
+        char *queue = xstrdup(c->decls[in->decl_idx].queue);
+        c->deliver_cb(c->aux, queue, in->body.string, in->body.length);
+        free(queue);
+    }
+
+    if (!in->is_return && c->state == AMQP_CONN_READY) {
+        /* Acknowledged whatever it held, as oslo does (rpc-wire §1.7): a
+         * message we cannot use must not come back again and again. */
+        int status = amqp_basic_ack(c->conn, CHANNEL, in->delivery_tag, 0);
+        c->last_tx = time_msec();
+        if (status != AMQP_STATUS_OK) {
+            inbound_reset(in);
+            connection_lost(c, amqp_error_string2(status));
+            return;
+        }
+    }
+    inbound_reset(in);
+}
+
+static void
+inbound_start(struct amqp_conn *c, bool is_return, uint64_t delivery_tag,
+              size_t decl_idx)
+{
+    struct amqp_inbound *in = &c->in;
+    inbound_reset(in);
+    in->state = IN_HEADER;
+    in->is_return = is_return;
+    in->delivery_tag = delivery_tag;
+    in->decl_idx = decl_idx;
+}
+
+/* Handles one method frame.  Returns false if the connection was
+ * dropped. */
+static bool
+handle_method(struct amqp_conn *c, const amqp_frame_t *frame)
+{
+    const amqp_method_t *m = &frame->payload.method;
+    const struct amqp_host *h = cur_host(c);
+    char *why;
+
+    /* Only channel 0 (the connection's) may interleave with the frames
+     * of a message on our channel. */
+    if (c->in.state != IN_IDLE && frame->channel == CHANNEL) {
+        connection_lost(c, "protocol error: a method frame inside a message");
+        return false;
+    }
+
+    switch (m->id) {
+    case AMQP_BASIC_DELIVER_METHOD: {
+        const amqp_basic_deliver_t *d = m->decoded;
+        inbound_start(c, false, d->delivery_tag,
+                      decl_of_tag(c, d->consumer_tag));
         return true;
     }
-    case AMQP_BASIC_CANCEL_METHOD:
-        amqp_conn_close(c, "the broker cancelled a consumer");
-        return false;
-    case AMQP_CHANNEL_CLOSE_METHOD: {
-        const amqp_channel_close_t *m = frame.payload.method.decoded;
-        char *why = xasprintf("channel closed by the broker: %d %.*s",
-                              m->reply_code, (int) m->reply_text.len,
-                              (const char *) m->reply_text.bytes);
-        amqp_conn_close(c, why);
+
+    case AMQP_BASIC_RETURN_METHOD: {
+        const amqp_basic_return_t *r = m->decoded;
+        VLOG_DBG("%s:%d: the broker returned a message for %.*s: %d %.*s",
+                 h->host, h->port, (int) r->routing_key.len,
+                 (const char *) r->routing_key.bytes, r->reply_code,
+                 (int) r->reply_text.len, (const char *) r->reply_text.bytes);
+        inbound_start(c, true, 0, SIZE_MAX);
+        return true;
+    }
+
+    case AMQP_BASIC_CANCEL_METHOD: {
+        /* The broker cancelled one of our consumers, because its queue was
+         * deleted or its node went down: declare everything again. */
+        const amqp_basic_cancel_t *cancel = m->decoded;
+        size_t i = decl_of_tag(c, cancel->consumer_tag);
+        why = xasprintf("the broker cancelled the consumer of %s",
+                        i != SIZE_MAX ? c->decls[i].queue : "a queue");
+        connection_lost(c, why);
         free(why);
         return false;
     }
-    case AMQP_CONNECTION_CLOSE_METHOD:
-        amqp_conn_close(c, "connection closed by the broker");
+
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+        const amqp_channel_close_t *close = m->decoded;
+        why = xasprintf("the broker closed the channel: %d %.*s",
+                        close->reply_code, (int) close->reply_text.len,
+                        (const char *) close->reply_text.bytes);
+        connection_lost(c, why);
+        free(why);
         return false;
+    }
+
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+        const amqp_connection_close_t *close = m->decoded;
+        why = xasprintf("the broker closed the connection: %d %.*s",
+                        close->reply_code, (int) close->reply_text.len,
+                        (const char *) close->reply_text.bytes);
+        amqp_connection_close_ok_t close_ok = { 0 };
+        amqp_send_method(c->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
+                         &close_ok);
+        connection_lost(c, why);
+        free(why);
+        return false;
+    }
+
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+        const amqp_connection_blocked_t *b = m->decoded;
+        VLOG_WARN_RL(&rl, "%s:%d: the broker blocks publishing (%.*s)",
+                     h->host, h->port, (int) b->reason.len,
+                     (const char *) b->reason.bytes);
+        return true;
+    }
+
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        VLOG_INFO_RL(&rl, "%s:%d: the broker unblocks publishing", h->host,
+                     h->port);
+        return true;
+
+    default:
+        VLOG_DBG("%s:%d: ignoring method %#x on channel %d", h->host,
+                 h->port, m->id, frame->channel);
+        return true;
+    }
+}
+
+/* Handles one frame.  Returns false if the connection was dropped. */
+static bool
+handle_frame(struct amqp_conn *c, const amqp_frame_t *frame)
+{
+    struct amqp_inbound *in = &c->in;
+
+    switch (frame->frame_type) {
+    case AMQP_FRAME_METHOD:
+        return handle_method(c, frame);
+
+    case AMQP_FRAME_HEADER:
+        if (in->state != IN_HEADER) {
+            connection_lost(c, "protocol error: an unexpected content "
+                            "header");
+            return false;
+        }
+        in->size = frame->payload.properties.body_size;
+        in->discard = in->size > MAX_BODY_SIZE;
+        in->state = IN_BODY;
+        if (!in->size) {
+            inbound_complete(c);
+        }
+        return c->state == AMQP_CONN_READY;
+
+    case AMQP_FRAME_BODY: {
+        amqp_bytes_t frag = frame->payload.body_fragment;
+        if (in->state != IN_BODY || in->received + frag.len > in->size) {
+            connection_lost(c, "protocol error: an unexpected body frame");
+            return false;
+        }
+        if (!in->discard) {
+            ds_put_buffer(&in->body, frag.bytes, frag.len);
+        }
+        in->received += frag.len;
+        if (in->received == in->size) {
+            inbound_complete(c);
+        }
+        return c->state == AMQP_CONN_READY;
+    }
+
+    case AMQP_FRAME_HEARTBEAT:
     default:
         return true;
     }
 }
 
+/* True if the socket has bytes for us now (a zero-timeout poll: it never
+ * waits). */
+static bool
+socket_readable(const struct amqp_conn *c)
+{
+    struct pollfd pfd = { .fd = amqp_get_sockfd(c->conn), .events = POLLIN };
+    return pfd.fd >= 0 && poll(&pfd, 1, 0) > 0;
+}
+
+static void
+receive(struct amqp_conn *c)
+{
+    long long int now = time_msec();
+
+    /* rabbitmq-c swallows the broker's heartbeat frames, so the socket
+     * itself is what says that the broker is alive. */
+    if (amqp_data_in_buffer(c->conn) || amqp_frames_enqueued(c->conn)
+        || socket_readable(c)) {
+        c->last_rx = now;
+    }
+
+    for (int i = 0; i < MAX_FRAMES_PER_RUN; i++) {
+        amqp_frame_t frame;
+        struct timeval zero = { 0, 0 };
+        int status = amqp_simple_wait_frame_noblock(c->conn, &frame, &zero);
+        if (status == AMQP_STATUS_TIMEOUT) {
+            break;
+        } else if (status != AMQP_STATUS_OK) {
+            connection_lost(c, amqp_error_string2(status));
+            return;
+        }
+        c->last_rx = now;
+        if (!handle_frame(c, &frame)) {
+            return;
+        }
+        /* Everything of the frame has been copied out. */
+        amqp_maybe_release_buffers(c->conn);
+    }
+}
+
+static bool
+send_heartbeat(struct amqp_conn *c)
+{
+    amqp_frame_t hb;
+    memset(&hb, 0, sizeof hb);
+    hb.frame_type = AMQP_FRAME_HEARTBEAT;
+    hb.channel = 0;
+    int status = amqp_send_frame(c->conn, &hb);
+    if (status != AMQP_STATUS_OK) {
+        connection_lost(c, amqp_error_string2(status));
+        return false;
+    }
+    c->n_heartbeats++;
+    c->last_tx = time_msec();
+    return true;
+}
+
 void
 amqp_conn_run(struct amqp_conn *c)
 {
-    if (!c->ready) {
-        if (time_msec() >= c->next_attempt) {
-            amqp_conn_try_connect(c);
+    if (c->state == AMQP_CONN_BACKOFF) {
+        if (time_msec() < c->next_attempt) {
+            return;
         }
-        if (!c->ready) {
+        try_connect(c);
+        if (c->state != AMQP_CONN_READY) {
             return;
         }
     }
 
-    for (int i = 0; i < 64 && c->ready; i++) {
-        amqp_envelope_t env;
-        struct timeval zero = { 0, 0 };
-        amqp_maybe_release_buffers(c->conn);
-        amqp_rpc_reply_t r = amqp_consume_message(c->conn, &env, &zero, 0);
-        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-            const char *queue = queue_of_tag(c, env.consumer_tag);
-            c->n_received++;
-            if (queue) {
-                c->cb(c->aux, queue, env.message.body.bytes,
-                      env.message.body.len);
-            }
-            /* The callback may not close us; acknowledge as oslo does,
-             * whatever the message held. */
-            if (c->conn) {
-                amqp_basic_ack(c->conn, CHANNEL, env.delivery_tag, 0);
-            }
-            amqp_destroy_envelope(&env);
-            continue;
+    receive(c);
+    if (c->state != AMQP_CONN_READY) {
+        return;
+    }
+
+    long long int next;
+    switch (amqp_heartbeat_check(c->heartbeat, c->opts.heartbeat_rate,
+                                 time_msec(), c->last_rx, c->last_tx,
+                                 &next)) {
+    case AMQP_HB_DEAD: {
+        char *why = xasprintf("no heartbeat from the broker for %d s",
+                              c->heartbeat);
+        connection_lost(c, why);
+        free(why);
+        return;
+    }
+    case AMQP_HB_SEND:
+        if (!send_heartbeat(c)) {
+            return;
         }
-        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
-            if (r.library_error == AMQP_STATUS_TIMEOUT) {
-                break;
-            } else if (r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-                if (!amqp_conn_handle_frame(c)) {
-                    break;
-                }
-                continue;
-            }
-            amqp_conn_close(c, amqp_error_string2(r.library_error));
-        } else {
-            char *error = reply_error(r, "receiving");
-            amqp_conn_close(c, error);
+        break;
+    case AMQP_HB_NONE:
+        break;
+    }
+
+    if (c->decls_pending) {
+        /* Queues added while connected: a short synchronous exchange, as
+         * during set-up. */
+        char *error = declare_pending(c);
+        if (error) {
+            connection_lost(c, error);
             free(error);
         }
-    }
-    if (!c->ready) {
-        c->next_attempt = time_msec() + c->backoff_ms;
     }
 }
 
 void
 amqp_conn_wait(struct amqp_conn *c)
 {
-    if (!c->ready) {
+    if (c->state == AMQP_CONN_BACKOFF) {
         poll_timer_wait_until(c->next_attempt);
         return;
     }
-    if (amqp_data_in_buffer(c->conn) || amqp_frames_enqueued(c->conn)) {
+
+    /* Frames rabbitmq-c has already read from the socket do not make it
+     * readable again. */
+    if (amqp_data_in_buffer(c->conn) || amqp_frames_enqueued(c->conn)
+        || c->decls_pending) {
         poll_immediate_wake();
         return;
     }
     poll_fd_wait(amqp_get_sockfd(c->conn), POLLIN);
-    /* rabbitmq-c sends heartbeats only from inside its calls: come back
-     * often enough for it to do so. */
-    int hb = c->opts.heartbeat > 0 ? c->opts.heartbeat : 60;
-    poll_timer_wait(MIN(hb * 1000 / 2, 15000));
+
+    long long int next;
+    amqp_heartbeat_check(c->heartbeat, c->opts.heartbeat_rate, time_msec(),
+                         c->last_rx, c->last_tx, &next);
+    if (next != LLONG_MAX) {
+        poll_timer_wait_until(next);
+    }
+}
+
+enum amqp_conn_state
+amqp_conn_get_state(const struct amqp_conn *c)
+{
+    return c->state;
 }
 
 bool
 amqp_conn_is_ready(const struct amqp_conn *c)
 {
-    return c->ready;
+    return c->state == AMQP_CONN_READY;
 }
 
 unsigned int
@@ -627,25 +1306,54 @@ amqp_conn_n_connects(const struct amqp_conn *c)
     return c->n_connects;
 }
 
+/* ------------------------------------------------------------------------
+ * Sending. */
+
+/* Declares fanout exchange 'name' without waiting for the answer (nowait):
+ * an error comes back later as a channel close, like any other. */
+static bool
+declare_fanout_nowait(struct amqp_conn *c, const char *name)
+{
+    struct amqp_decl_flags f;
+    amqp_table_entry_t entries[AMQP_DECL_MAX_ARGS];
+    amqp_decl_flags(&c->opts, AMQP_DECL_FANOUT_EXCHANGE, &f);
+
+    amqp_exchange_declare_t decl = {
+        .exchange = amqp_cstring_bytes(name),
+        .type = amqp_cstring_bytes("fanout"),
+        .durable = f.durable,
+        .auto_delete = f.auto_delete,
+        .nowait = 1,
+        .arguments = decl_table(&f, entries),
+    };
+    int status = amqp_send_method(c->conn, CHANNEL,
+                                  AMQP_EXCHANGE_DECLARE_METHOD, &decl);
+    if (status != AMQP_STATUS_OK) {
+        connection_lost(c, amqp_error_string2(status));
+        return false;
+    }
+    return true;
+}
+
 bool
 amqp_conn_publish(struct amqp_conn *c, const char *exchange, bool fanout,
                   const char *routing_key, const char *body,
                   int expiration_ms)
 {
-    if (!c->ready) {
+    if (c->state != AMQP_CONN_READY) {
         return false;
     }
+
     char *fanout_exchange = NULL;
     if (fanout) {
-        char *error = declare_fanout_exchange(c, routing_key);
-        if (error) {
-            amqp_conn_close(c, error);
-            free(error);
+        fanout_exchange = xasprintf("%s_fanout", routing_key);
+        if (!declare_fanout_nowait(c, fanout_exchange)) {
+            free(fanout_exchange);
             return false;
         }
-        fanout_exchange = xasprintf("%s_fanout", routing_key);
     }
 
+    /* rpc-wire §1.6: exactly what kombu sends. */
     amqp_basic_properties_t props;
     memset(&props, 0, sizeof props);
     props._flags = (AMQP_BASIC_CONTENT_TYPE_FLAG
@@ -654,7 +1362,7 @@ amqp_conn_publish(struct amqp_conn *c, const char *exchange, bool fanout,
                     | AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_HEADERS_FLAG);
     props.content_type = amqp_cstring_bytes("application/json");
     props.content_encoding = amqp_cstring_bytes("utf-8");
-    props.delivery_mode = 2;
+    props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
     props.priority = 0;
     props.headers = amqp_empty_table;
     char expiration[16];
@@ -664,17 +1372,17 @@ amqp_conn_publish(struct amqp_conn *c, const char *exchange, bool fanout,
         props.expiration = amqp_cstring_bytes(expiration);
     }
 
-    const char *ex = fanout ? fanout_exchange
-                     : exchange ? exchange : c->exchange;
+    const char *ex = (fanout ? fanout_exchange
+                      : exchange ? exchange : c->exchange);
     int status = amqp_basic_publish(c->conn, CHANNEL, amqp_cstring_bytes(ex),
                                     amqp_cstring_bytes(fanout ? ""
                                                        : routing_key),
                                     expiration_ms > 0, 0, &props,
                                     amqp_cstring_bytes(body));
     free(fanout_exchange);
+    c->last_tx = time_msec();
     if (status != AMQP_STATUS_OK) {
-        amqp_conn_close(c, amqp_error_string2(status));
-        c->next_attempt = time_msec() + c->backoff_ms;
+        connection_lost(c, amqp_error_string2(status));
         return false;
     }
     c->n_published++;
@@ -684,34 +1392,46 @@ amqp_conn_publish(struct amqp_conn *c, const char *exchange, bool fanout,
 void
 amqp_conn_delete_fanout_queues(struct amqp_conn *c)
 {
-    if (!c->ready) {
+    if (c->state != AMQP_CONN_READY) {
         return;
     }
+    struct timeval tv = { CLOSE_TIMEOUT_S, 0 };
+    amqp_set_rpc_timeout(c->conn, &tv);
     for (size_t i = 0; i < c->n_decls; i++) {
-        if (c->decls[i].kind == AMQP_DECL_FANOUT_QUEUE) {
-            amqp_queue_delete(c->conn, CHANNEL,
-                              amqp_cstring_bytes(c->decls[i].queue), 0, 0);
-            char *error = reply_error(amqp_get_rpc_reply(c->conn),
-                                      "deleting a fanout queue");
-            if (error) {
-                VLOG_WARN("%s: %s", c->decls[i].queue, error);
-                free(error);
-                return;
-            }
+        const struct amqp_decl *d = &c->decls[i];
+        if (d->kind != AMQP_DECL_FANOUT_QUEUE) {
+            continue;
         }
+        amqp_queue_delete(c->conn, CHANNEL, amqp_cstring_bytes(d->queue),
+                          0, 0);
+        char *what = xasprintf("deleting queue %s", d->queue);
+        char *error = reply_error(amqp_get_rpc_reply(c->conn), what);
+        free(what);
+        if (error) {
+            VLOG_WARN_RL(&rl, "%s", error);
+            free(error);
+            return;
+        }
+        VLOG_DBG("deleted queue %s", d->queue);
     }
 }
 
 void
 amqp_conn_format(const struct amqp_conn *c, struct ds *s)
 {
-    const struct amqp_host *h = &c->url.hosts[c->cur_host];
+    const struct amqp_host *h = cur_host(c);
     ds_put_format(s, "message broker %s:%d (vhost %s, %"PRIuSIZE" in the "
                   "failover list): %s\n", h->host, h->port, c->url.vhost,
-                  c->url.n_hosts, c->ready ? "connected" : "connecting");
-    ds_put_format(s, "  connects=%u received=%llu published=%llu "
-                  "returned=%llu%s%s\n", c->n_connects, c->n_received,
-                  c->n_published, c->n_dropped,
-                  c->last_error ? " last error: " : "",
-                  c->last_error ? c->last_error : "");
+                  c->url.n_hosts,
+                  c->state == AMQP_CONN_READY ? "connected" : "connecting");
+    ds_put_format(s, "  amqp: state=%s heartbeat=%d connects=%u "
+                  "received=%llu published=%llu returned=%llu "
+                  "discarded=%llu heartbeats_sent=%llu",
+                  amqp_conn_state_name(c->state), c->heartbeat,
+                  c->n_connects, c->n_received, c->n_published,
+                  c->n_returned, c->n_discarded, c->n_heartbeats);
+    if (c->last_error) {
+        ds_put_format(s, " last_error=\"%s\"", c->last_error);
+    }
+    ds_put_char(s, '\n');
 }

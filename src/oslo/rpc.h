@@ -24,7 +24,21 @@ struct rpc;
  * [oslo_messaging_rabbit] options.  Connecting starts in rpc_run(). */
 struct rpc *rpc_create(const struct agent_config *);
 
-/* Deletes the agent's fanout queues (clean exit) and closes. */
+/* Settings of a session that are not configuration options, for tools and
+ * tests.  A zeroed struct gives what rpc_create() does. */
+struct rpc_settings {
+    bool keep_host_order;       /* Try the brokers in transport_url order
+                                 * instead of a random one first. */
+};
+
+/* Like rpc_create(), with 'settings' (may be NULL; only read during the
+ * call).  'cfg' is only read during the call too. */
+struct rpc *rpc_create_with(const struct agent_config *cfg,
+                            const struct rpc_settings *settings);
+
+/* Deletes the agent's fanout queues (clean exit; waits briefly for the
+ * broker), closes, and runs the callback of every pending call with the
+ * error "shutting down".  Accepts NULL. */
 void rpc_destroy(struct rpc *);
 
 void rpc_run(struct rpc *);
@@ -77,6 +91,9 @@ typedef void rpc_request_cb(void *aux, const char *topic,
  * first rpc_run(); re-declared on every reconnection. */
 void rpc_listen(struct rpc *, const char *topic, rpc_request_cb *cb,
                 void *aux);
+
+/* The name of this session's reply queue, "reply_<uuid>". */
+const char *rpc_reply_queue(const struct rpc *);
 
 /* For ovsagent/show: broker, state, counters. */
 void rpc_format(const struct rpc *, struct ds *);

@@ -1043,6 +1043,118 @@ test_bad_values(void)
               "ovs_integration_bridge", "no such option");
 }
 
+/* The [oslo_messaging_rabbit] options beyond those test_defaults() reads:
+ * reconnection, heartbeat rate, quorum limits, oslo's deprecated names,
+ * and the checks oslo.messaging makes when it creates its transport. */
+static void
+test_oslo_messaging(void)
+{
+    struct agent_config *cfg;
+
+    check_ok("oslo.messaging defaults", run(&cfg, NULL));
+    if (cfg) {
+        check_int("rabbit_quorum_delivery_limit",
+                  cfg->rabbit_quorum_delivery_limit, 0);
+        check_int("rabbit_quorum_max_memory_length",
+                  cfg->rabbit_quorum_max_memory_length, 0);
+        check_int("rabbit_quorum_max_memory_bytes",
+                  cfg->rabbit_quorum_max_memory_bytes, 0);
+        check_int("heartbeat_rate", cfg->heartbeat_rate, 2);
+        check_int("rabbit_retry_interval", cfg->rabbit_retry_interval, 1);
+        check_int("rabbit_retry_backoff", cfg->rabbit_retry_backoff, 2);
+        check_int("rabbit_interval_max", cfg->rabbit_interval_max, 30);
+        check_str("ssl_cert_file", cfg->rabbit_ssl_cert_file, NULL);
+        check_str("ssl_key_file", cfg->rabbit_ssl_key_file, NULL);
+        agent_config_destroy(cfg);
+    }
+
+    check_ok("reconnection, heartbeat and quorum options", run_content(
+                 "[oslo_messaging_rabbit]\n"
+                 "rabbit_quorum_queue = true\n"
+                 "rabbit_quorum_delivery_limit = 3\n"
+                 "rabbit_quorum_max_memory_length = 100\n"
+                 "rabbit_quorum_max_memory_bytes = 4096\n"
+                 "heartbeat_timeout_threshold = 0\n"
+                 "heartbeat_rate = 4\n"
+                 "rabbit_retry_interval = 5\n"
+                 "rabbit_retry_backoff = 1\n"
+                 "rabbit_interval_max = 10\n", &cfg));
+    if (cfg) {
+        check_int("rabbit_quorum_delivery_limit set",
+                  cfg->rabbit_quorum_delivery_limit, 3);
+        check_int("rabbit_quorum_max_memory_length set",
+                  cfg->rabbit_quorum_max_memory_length, 100);
+        check_int("rabbit_quorum_max_memory_bytes set",
+                  cfg->rabbit_quorum_max_memory_bytes, 4096);
+        check_int("heartbeat_timeout_threshold 0 (off)",
+                  cfg->heartbeat_timeout_threshold, 0);
+        check_int("heartbeat_rate set", cfg->heartbeat_rate, 4);
+        check_int("rabbit_retry_interval set", cfg->rabbit_retry_interval,
+                  5);
+        check_int("rabbit_retry_backoff set", cfg->rabbit_retry_backoff, 1);
+        check_int("rabbit_interval_max set", cfg->rabbit_interval_max, 10);
+        agent_config_destroy(cfg);
+    }
+
+    /* Zed spells the quorum memory options "quroum"; kombu_* and
+     * rabbit_use_ssl are oslo's deprecated names of the TLS options. */
+    check_ok("oslo.messaging deprecated names", run_content(
+                 "[oslo_messaging_rabbit]\n"
+                 "rabbit_ha_queues = true\n"
+                 "rabbit_quroum_max_memory_length = 7\n"
+                 "rabbit_quroum_max_memory_bytes = 8\n"
+                 "rabbit_use_ssl = true\n"
+                 "kombu_ssl_ca_certs = /a\n"
+                 "kombu_ssl_certfile = /c\n"
+                 "kombu_ssl_keyfile = /k\n", &cfg));
+    if (cfg) {
+        check(cfg->rabbit_ha_queues, "rabbit_ha_queues set");
+        check_int("rabbit_quroum_max_memory_length read",
+                  cfg->rabbit_quorum_max_memory_length, 7);
+        check_int("rabbit_quroum_max_memory_bytes read",
+                  cfg->rabbit_quorum_max_memory_bytes, 8);
+        check(cfg->rabbit_ssl, "rabbit_use_ssl read as ssl");
+        check_str("kombu_ssl_ca_certs read", cfg->rabbit_ssl_ca_file, "/a");
+        check_str("kombu_ssl_certfile read", cfg->rabbit_ssl_cert_file,
+                  "/c");
+        check_str("kombu_ssl_keyfile read", cfg->rabbit_ssl_key_file, "/k");
+        agent_config_destroy(cfg);
+    }
+
+    check_bad("[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\n"
+              "rabbit_ha_queues = true\n", "oslo_messaging_rabbit",
+              "rabbit_ha_queues", "both enabled");
+    check_bad("[oslo_messaging_rabbit]\nrabbit_transient_queues_ttl = 0\n",
+              "oslo_messaging_rabbit", "rabbit_transient_queues_ttl",
+              "less than the minimum 1");
+    check_bad("[oslo_messaging_rabbit]\nheartbeat_rate = 2.5\n",
+              "oslo_messaging_rabbit", "heartbeat_rate", "invalid integer");
+    check_bad("[oslo_messaging_rabbit]\nrabbit_retry_interval = soon\n",
+              "oslo_messaging_rabbit", "rabbit_retry_interval",
+              "invalid integer");
+    check_bad("[oslo_messaging_rabbit]\nrabbit_retry_backoff = x\n",
+              "oslo_messaging_rabbit", "rabbit_retry_backoff",
+              "invalid integer");
+    check_bad("[oslo_messaging_rabbit]\nrabbit_interval_max = x\n",
+              "oslo_messaging_rabbit", "rabbit_interval_max",
+              "invalid integer");
+    check_bad("[oslo_messaging_rabbit]\nrabbit_quorum_delivery_limit = x\n",
+              "oslo_messaging_rabbit", "rabbit_quorum_delivery_limit",
+              "invalid integer");
+    check_bad("[oslo_messaging_rabbit]\nssl = maybe\n",
+              "oslo_messaging_rabbit", "ssl", "maybe");
+    check_bad("[DEFAULT]\nrpc_response_timeout = 1m\n", "DEFAULT",
+              "rpc_response_timeout", "invalid integer");
+
+    /* ovsagent-cleanup does not read them, so it does not refuse them. */
+    char *path = write_file("oslo-cleanup.ini",
+                            "[oslo_messaging_rabbit]\nheartbeat_rate = x\n");
+    check_ok("cleanup ignores oslo.messaging options",
+             run_cleanup(&cfg, "--config-file", path, NULL));
+    agent_config_destroy(cfg);
+    free(path);
+}
+
 static void
 test_firewall_drivers(void)
 {
@@ -1800,6 +1912,7 @@ main(int argc OVS_UNUSED, char *argv[])
     test_defaults();
     test_all_options();
     test_bad_values();
+    test_oslo_messaging();
     test_firewall_drivers();
     test_multiple_files();
     test_config_dir();
