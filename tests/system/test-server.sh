@@ -56,6 +56,7 @@ agent_conf hv "DEFAULT.host=$HOSTNAME_HV" \
     "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_LINK" \
     "bridge_mappings=physnet1:br-phys" \
     "agent.tunnel_types=vxlan" "agent.l2_population=True" \
+    "agent.arp_responder=True" \
     "agent.report_interval=5" > "$SANDBOX/hv.ini"
 ALLOWED_LOG_PATTERNS=("lost its flows" "OpenFlow connection closed"
                       "AMQP connection lost" "connection refused"
@@ -106,6 +107,30 @@ check "fidelity: the network's br-tun flow equals the reference's" -- \
     diff <(dump_flows hv br-tun | grep "tun_id=$(printf '%#x' "$vni")" \
            | sed -E 's/tun_id=0x[0-9a-f]+/tun_id=VNI/') \
          "$TOP/tests/golden/vxlan-network-br-tun.flows"
+# Fidelity, whole switch: every flow of the three bridges and the VIF Ports'
+# agent-owned columns equal the reference's for two ports on one VXLAN
+# network (tests/golden/vxlan-2ports-noop-*, see tests/golden/README).
+normalize_2ports() {
+    sed -E "s/cookie=0x[0-9a-f]+/cookie=COOKIE/g;
+            s/in_port=\"?t-vm1\"?/in_port=VM1/g; s/in_port=\"?t-vm2\"?/in_port=VM2/g;
+            s/$mac1/MAC1/g; s/$mac2/MAC2/g;
+            s/$(lla_of "$mac1")/LLA1/g; s/$(lla_of "$mac2")/LLA2/g;
+            s/$ip1([^0-9]|\$)/IP1\1/g; s/$ip2([^0-9]|\$)/IP2\1/g;
+            s/tun_id=$(printf '%#x' "$vni")([^0-9a-f]|\$)/tun_id=VNI\1/g" | LC_ALL=C sort
+}
+for br in br-int br-tun br-phys; do
+    check "fidelity: all $br flows equal the reference's (two VXLAN ports)" -- \
+        diff <(dump_flows hv $br | normalize_2ports) \
+             "$TOP/tests/golden/vxlan-2ports-noop-$br.flows"
+done
+vif_ports_columns() {
+    ovs_vsctl hv --columns=name,tag,vlan_mode,trunks,other_config list Port t-vm1 t-vm2 \
+        | grep -E '^(name|tag|vlan_mode|trunks|other_config)' \
+        | sed -E "s/ +: /: /; s/^name: \"?t-vm([12])\"?/name: VM\1/;
+                  s/net_uuid=\"?$net\"?/net_uuid=NET/; s/segmentation_id=\"$vni\"/segmentation_id=VNI/"
+}
+check "fidelity: the two Ports' tag, vlan_mode, trunks and other_config equal the reference's" -- \
+    diff <(vif_ports_columns) "$TOP/tests/golden/vxlan-2ports-noop-ports.txt"
 check "fidelity: Port other_config as the reference writes it" -- \
     test "$(ovs_vsctl hv get Port t-vm1 other_config)" = \
          "{net_uuid=\"$net\", network_type=vxlan, physical_network=None, segmentation_id=\"$vni\", tag=\"1\"}"
