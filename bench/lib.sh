@@ -1,0 +1,329 @@
+# bench/lib.sh: what bench/parity and bench/bench share, sourced by both.
+#
+# One private Open vSwitch (userspace datapath) in the network namespace
+# $BENCH_NS, with its database, sockets and logs under $BENCH_DIR; the
+# Neutron control plane of scripts/stack; and one agent at a time on that
+# switch, either the reference (Debian's neutron-openvswitch-agent 21.0.0)
+# or ovsagent, both given the same two configuration files and the same
+# host name, so that neutron-server sees one hypervisor whose agent is
+# swapped, as an operator would swap it.
+#
+# Each agent runs in a cpuacct cgroup of its own, so that its CPU time and
+# its resident memory include every helper process it starts: the
+# reference's privsep daemons (which detach from it) and its ovsdb-client
+# monitor, and any process that has already exited.
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=${BENCH_DIR:-/var/tmp/ovsagent-bench}
+BENCH_NS=${BENCH_NS:-ovsagent-bench}
+BENCH_HOST=${BENCH_HOST:-bench-hv1}
+BENCH_UPLINK=${BENCH_UPLINK:-bn-uplink}
+BENCH_UPLINK_NET=${BENCH_UPLINK_NET:-198.18.78}   # a /30 at .0
+BENCH_DB_PORT=6640
+BENCH_OF_PORT=6633
+CGROOT=/sys/fs/cgroup/cpuacct
+BENCH_CGROUP=${BENCH_CGROUP:-ovsagent-bench}
+PY=/usr/bin/python3
+PROJECT=c0ffee00c0ffee00c0ffee00c0ffee00
+
+export OVS_RUNDIR=$BENCH_DIR/ovs OVS_DBDIR=$BENCH_DIR/ovs \
+       OVS_LOGDIR=$BENCH_DIR/ovs OVS_SYSCONFDIR=$BENCH_DIR/ovs \
+       OVS_PKGDATADIR=/usr/share/openvswitch
+
+log() { echo "$(date +%T) ${0##*/}: $*" >&2; }
+die() { echo "${0##*/}: error: $*" >&2; exit 1; }
+
+# now: seconds since the epoch, with microseconds.
+now() { date +%s.%6N; }
+
+# wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
+wait_for() {
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.05
+    done
+}
+
+in_ns() { ip netns exec "$BENCH_NS" env OVS_RUNDIR="$OVS_RUNDIR" "$@"; }
+vsctl() { in_ns ovs-vsctl --db="unix:$OVS_RUNDIR/db.sock" --timeout=30 "$@"; }
+ofctl() { in_ns ovs-ofctl "$@"; }
+
+# --- the control plane -------------------------------------------------------
+
+stack_up() {
+    "$top/scripts/stack" up >&2
+    set -a; eval "$("$top/scripts/stack" env)"; set +a
+    # The broker's firehose lets the benchmark see, for both agents alike,
+    # when each RPC left the agent (bench/rpc-trace).
+    "$top/scripts/stack" rabbitmqctl trace_on >/dev/null
+}
+
+api() {     # api METHOD PATH [JSON]: the Networking API (noauth, admin)
+    curl -sS --max-time 60 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
+        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
+        -H "Content-Type: application/json" ${3:+-d "$3"}
+}
+
+# agent_alive_since TIME: the host's agent record is alive and was
+# (re)started at or after TIME ("YYYY-MM-DD HH:MM:SS", UTC).
+agent_alive_since() {
+    api GET "/agents?host=$BENCH_HOST&binary=neutron-openvswitch-agent" \
+        | jq -e --arg t "$1" \
+             '.agents[0].alive == true and .agents[0].started_at >= $t' >/dev/null
+}
+
+# --- the switch ---------------------------------------------------------------
+
+switch_up() {
+    switch_down
+    mkdir -p "$OVS_RUNDIR" "$BENCH_DIR/etc" "$BENCH_DIR/logs" "$BENCH_DIR/state"
+    ip netns add "$BENCH_NS"
+    ip -n "$BENCH_NS" link set lo up
+    # The switch's namespace reaches the broker through a veth of its own.
+    ip link add "$BENCH_UPLINK" type veth peer name uplink netns "$BENCH_NS"
+    ip addr add "$BENCH_UPLINK_NET.1/30" dev "$BENCH_UPLINK"
+    ip link set "$BENCH_UPLINK" up
+    ip -n "$BENCH_NS" addr add "$BENCH_UPLINK_NET.2/30" dev uplink
+    ip -n "$BENCH_NS" link set uplink up
+    ip -n "$BENCH_NS" route add "$OVSAGENT_STACK_LINK_IP/32" via "$BENCH_UPLINK_NET.1"
+    in_ns ovsdb-tool create "$OVS_DBDIR/conf.db" \
+        /usr/share/openvswitch/vswitch.ovsschema
+    in_ns ovsdb-server "$OVS_DBDIR/conf.db" --detach --no-chdir --pidfile \
+        --log-file -vconsole:off --remote="punix:$OVS_RUNDIR/db.sock" \
+        --remote=db:Open_vSwitch,Open_vSwitch,manager_options
+    vsctl --no-wait init
+    vsctl --no-wait set-manager "ptcp:$BENCH_DB_PORT:127.0.0.1"
+    in_ns ovs-vswitchd "unix:$OVS_RUNDIR/db.sock" --detach --no-chdir \
+        --pidfile --log-file -vconsole:off --disable-system
+    bridges_fresh
+}
+
+switch_down() {
+    local d
+    for d in ovs-vswitchd ovsdb-server; do
+        [ -f "$OVS_RUNDIR/$d.pid" ] || continue
+        kill "$(cat "$OVS_RUNDIR/$d.pid")" 2>/dev/null || true
+    done
+    ip netns del "$BENCH_NS" 2>/dev/null || true
+    ip link del "$BENCH_UPLINK" 2>/dev/null || true
+    rm -rf "$OVS_RUNDIR"
+}
+
+# bridges_fresh: no agent bridges, and an empty physical bridge, as on a
+# host where no agent has ever run.
+bridges_fresh() {
+    vsctl --if-exists del-br br-int -- --if-exists del-br br-tun \
+        -- --if-exists del-br br-phys
+    vsctl add-br br-phys -- set Bridge br-phys datapath_type=netdev
+}
+
+# --- the agents ------------------------------------------------------------
+
+# write_conf FIREWALL_DRIVER: the two files both agents are given.  The
+# reference's own needs (root_helper, state and lock paths) are options
+# ovsagent reads and ignores, as an operator's files would have them.
+write_conf() {
+    cat > "$BENCH_DIR/etc/neutron.conf" <<EOF
+[DEFAULT]
+host = $BENCH_HOST
+transport_url = $OVSAGENT_TRANSPORT_URL_LINK
+state_path = $BENCH_DIR/state
+
+
+[oslo_concurrency]
+lock_path = $BENCH_DIR/state/lock
+
+[agent]
+root_helper = sudo
+EOF
+    cat > "$BENCH_DIR/etc/openvswitch_agent.ini" <<EOF
+[ovs]
+datapath_type = netdev
+ovsdb_connection = tcp:127.0.0.1:$BENCH_DB_PORT
+of_listen_address = 127.0.0.1
+of_listen_port = $BENCH_OF_PORT
+bridge_mappings = physnet1:br-phys
+local_ip = 127.0.0.1
+
+[agent]
+tunnel_types = vxlan
+l2_population = True
+arp_responder = True
+
+[securitygroup]
+firewall_driver = $1
+EOF
+}
+
+cgroup_of() { echo "$CGROOT/$BENCH_CGROUP-$1"; }
+
+# agent_start ref|ovsagent: starts that agent in a fresh cgroup and waits
+# until neutron-server has its start report and br-tun exists.
+agent_start() {
+    local since
+    since=$(date -u '+%Y-%m-%d %H:%M:%S')
+    agent_launch "$1"
+    wait_for 180 agent_alive_since "$since" \
+        || die "$1 did not report to neutron-server (see $BENCH_DIR/logs)"
+    wait_for 60 vsctl br-exists br-tun || die "$1 made no br-tun"
+}
+
+# agent_launch ref|ovsagent: starts that agent in a fresh cgroup.
+agent_launch() {
+    local which=$1 cg
+    cg=$(cgroup_of "$which")
+    [ -d "$CGROOT" ] || die "no cpuacct cgroup hierarchy at $CGROOT"
+    [ ! -d "$cg" ] || rmdir "$cg" 2>/dev/null || die "$cg still has processes"
+    mkdir -p "$cg" "$BENCH_DIR/state/lock"
+    local conf=(--config-file "$BENCH_DIR/etc/neutron.conf"
+                --config-file "$BENCH_DIR/etc/openvswitch_agent.ini")
+    case $which in
+    ref)
+        # sudo and privsep drop OVS_RUNDIR, so the reference, its helpers
+        # and the ovs-* commands they run see the switch's run directory
+        # where a packaged Open vSwitch keeps it.
+        setsid sh -c 'echo $$ > "$1/cgroup.procs"; shift
+            exec ip netns exec "$0" unshare -m sh -c "
+                mkdir -p /run/openvswitch &&
+                mount --bind \"\$0\" /run/openvswitch && exec \"\$@\"" "$@"' \
+            "$BENCH_NS" "$cg" "$OVS_RUNDIR" \
+            /usr/bin/neutron-openvswitch-agent "${conf[@]}" \
+            --log-file "$BENCH_DIR/logs/ref.log" \
+            </dev/null >"$BENCH_DIR/logs/ref.stderr" 2>&1 &
+        ;;
+    ovsagent)
+        setsid sh -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' \
+            sh "$cg" ip netns exec "$BENCH_NS" \
+            env OVS_RUNDIR="$OVS_RUNDIR" "$top/build/out/ovsagent" "${conf[@]}" \
+            --log-file "$BENCH_DIR/logs/ovsagent.log" \
+            --unixctl "$BENCH_DIR/ovsagent.ctl" \
+            </dev/null >"$BENCH_DIR/logs/ovsagent.stderr" 2>&1 &
+        ;;
+    *) die "agent_start: unknown agent '$which'" ;;
+    esac
+    echo $! > "$BENCH_DIR/$which.pid"
+}
+
+# agent_stop ref|ovsagent: SIGTERM to the agent, then every process left
+# in its cgroup (the reference's detached helpers) once it has gone.
+agent_stop() {
+    local cg pids
+    cg=$(cgroup_of "$1")
+    [ -d "$cg" ] || return 0
+    kill -TERM "$(cat "$BENCH_DIR/$1.pid")" 2>/dev/null || true
+    wait_for 30 not_alive "$(cat "$BENCH_DIR/$1.pid")" || true
+    pids=$(cat "$cg/cgroup.procs")
+    [ -z "$pids" ] || kill -TERM $pids 2>/dev/null || true
+    wait_for 10 cgroup_empty "$cg" || kill -KILL $(cat "$cg/cgroup.procs") 2>/dev/null || true
+    wait_for 10 cgroup_empty "$cg"
+    rmdir "$cg"
+}
+not_alive() { ! kill -0 "$1" 2>/dev/null; }
+cgroup_empty() { [ -z "$(cat "$1/cgroup.procs")" ]; }
+
+# agent_cpu WHICH: CPU seconds used by the agent and all its helpers, the
+# exited ones included, since agent_start.
+agent_cpu() {
+    awk '{ printf "%.3f\n", $1 / 1e9 }' "$(cgroup_of "$1")/cpuacct.usage"
+}
+
+# agent_rss WHICH: resident memory, in MB, of every process of the agent.
+agent_rss() {
+    local pid kb=0 k
+    for pid in $(cat "$(cgroup_of "$1")/cgroup.procs"); do
+        k=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || k=0
+        kb=$((kb + ${k:-0}))
+    done
+    awk -v kb="$kb" 'BEGIN { printf "%.1f\n", kb / 1024 }'
+}
+
+# agent_procs WHICH: one line per process of the agent: pid, RSS and command.
+agent_procs() {
+    local pid
+    for pid in $(cat "$(cgroup_of "$1")/cgroup.procs"); do
+        printf '%s %s %s\n' "$pid" \
+            "$(awk '/^VmRSS:/ { print $2 "kB" }' "/proc/$pid/status" 2>/dev/null)" \
+            "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)"
+    done
+}
+
+# --- networks and ports ---------------------------------------------------------
+
+# net_create NAME TYPE [PHYSNET SEGID] CIDR: prints the network's id.
+net_create() {
+    local name=$1 type=$2 prov id cidr
+    case $type in
+    vxlan|gre) prov="\"provider:network_type\":\"$type\""; cidr=$3 ;;
+    flat) prov="\"provider:network_type\":\"flat\",\"provider:physical_network\":\"$3\""; cidr=$4 ;;
+    vlan) prov="\"provider:network_type\":\"vlan\",\"provider:physical_network\":\"$3\",\"provider:segmentation_id\":$4"; cidr=$5 ;;
+    *) die "net_create: unknown network type '$type'" ;;
+    esac
+    id=$(api POST /networks "{\"network\":{\"name\":\"bench-$BENCH_HOST-$name\",\"tenant_id\":\"$PROJECT\",$prov}}" | jq -r .network.id)
+    [ -n "$id" ] && [ "$id" != null ] || die "cannot create network $name"
+    api POST /subnets "{\"subnet\":{\"network_id\":\"$id\",\"cidr\":\"$cidr\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+    echo "$id"
+}
+
+# port_create NET NAME: a port bound to the bench host, as nova creates it;
+# prints "id mac ip".
+port_create() {
+    api POST /ports "{\"port\":{\"network_id\":\"$1\",\"name\":\"$2\",\"binding:host_id\":\"$BENCH_HOST\",\"device_owner\":\"compute:nova\",\"device_id\":\"$2\",\"tenant_id\":\"$PROJECT\"}}" \
+        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
+}
+
+# tap_of PORT_ID: the device name nova gives a port's VIF.
+tap_of() { echo "tap${1:0:11}"; }
+
+# vif_plug_args PORT_ID MAC: the ovs-vsctl arguments that plug one VIF as
+# os-vif does (an internal port stands for the VM's tap device).
+vif_plug_args() {
+    local tap
+    tap=$(tap_of "$1")
+    echo "-- --may-exist add-port br-int $tap -- set Interface $tap type=internal" \
+         "external_ids:iface-id=$1 external_ids:attached-mac=$2" \
+         "external_ids:iface-status=active external_ids:vm-uuid=$1"
+}
+
+# port_status ID: its status in the API.
+port_status() { api GET "/ports/$1?fields=status" | jq -r .port.status; }
+
+# ports_all_status NET STATUS COUNT: COUNT ports of NET have STATUS.
+ports_all_status() {
+    [ "$(api GET "/ports?network_id=$1&fields=status" \
+         | jq --arg s "$2" '[.ports[] | select(.status == $s)] | length')" -ge "$3" ]
+}
+
+# net_delete ID: the network and its ports, from the API.
+net_delete() {
+    local p
+    for p in $(api GET "/ports?network_id=$1&fields=id" | jq -r '.ports[].id'); do
+        api DELETE "/ports/$p" >/dev/null
+    done
+    api DELETE "/networks/$1" >/dev/null
+}
+
+# nets_cleanup: deletes every network a bench run made (a run that was
+# interrupted leaves them behind).
+nets_cleanup() {
+    local n
+    for n in $(api GET "/networks?fields=id&fields=name" \
+               | jq -r --arg h "$BENCH_HOST" '.networks[] | select(.name | startswith("bench-\($h)-")) | .id'); do
+        net_delete "$n"
+    done
+}
+
+# --- flows -----------------------------------------------------------------
+
+# dump_bridge BR: the bridge's flows as ovs-ofctl shows them, without
+# counters.
+dump_bridge() {
+    ofctl -O OpenFlow13 --no-stats --names dump-flows "$1" | grep -v '^OFPST_FLOW'
+}
+
+# cookies BR...: the distinct cookies of the bridges' flows.
+cookies() {
+    local br
+    for br in "$@"; do dump_bridge "$br"; done \
+        | sed -n 's/.*cookie=\(0x[0-9a-f]*\),.*/\1/p' | sort -u
+}

@@ -1,0 +1,65 @@
+#!/bin/bash
+# The parity and benchmark tools keep working: their smoke runs, against
+# the real reference agent (Debian's neutron-openvswitch-agent 21.0.0) and
+# ovsagent on one switch and a private neutron-server.  The figures are not
+# judged here (a benchmark is not a timed test), except memory, which does
+# not depend on the machine's load.
+# run-tests: timeout=900
+. "$(dirname "$0")/lib.sh"
+sandbox_init
+
+export STACK_DIR=/var/tmp/ovsagent-stack-$SANDBOX_ID
+export RABBIT_PORT=$(free_port) RABBIT_DIST_PORT=$(free_port)
+export RABBIT_TLS_PORT=$(free_port)
+export RABBIT_EPMD_PORT=$(free_port) DB_PORT=$(free_port)
+export NEUTRON_PORT=$(free_port)
+export RABBIT_NODE=ovsa-$SANDBOX_ID@localhost
+export STACK_LINK_DEV=ovsa-st$(_rand_hex 2)
+export STACK_LINK_IP=169.254.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 2))
+export BENCH_DIR=$SANDBOX/bench BENCH_NS=ovsa-bench-$SANDBOX_ID
+export BENCH_UPLINK=ob$(_rand_hex 4)
+stack_down() {
+    cp -r "$STACK_DIR/logs" "$SANDBOX/stack-logs" 2>/dev/null || true
+    "$TOP/scripts/stack" down --purge >/dev/null 2>&1 || true
+}
+trap 'stack_down; _sandbox_exit' EXIT
+
+# --- parity -------------------------------------------------------------------
+parity_ok() {
+    "$TOP/bench/parity" --smoke > "$SANDBOX/parity.out" 2> "$SANDBOX/parity.err"
+}
+if check "bench/parity --smoke: the reference and ovsagent leave identical switches" -- parity_ok; then
+    :
+else
+    sed 's/^/# /' "$SANDBOX/parity.out"; tail -n 20 "$SANDBOX/parity.err" | sed 's/^/# /'
+fi
+check "it compared every bridge and OVSDB table" -- \
+    test "$(grep -c ' of [0-9]* identical' "$SANDBOX/parity.out")" = 7
+check "its summary says identical" -- \
+    grep -qx '  vxlan-2ports noop: identical' "$SANDBOX/parity.out"
+check "it leaves no namespace behind" -- not ip netns pid "$BENCH_NS"
+
+# --- benchmark ------------------------------------------------------------------
+bench_ok() {
+    "$TOP/bench/bench" --smoke > "$SANDBOX/bench.out" 2> "$SANDBOX/bench.err"
+}
+if ! check "bench/bench --smoke measures both agents" -- bench_ok; then
+    tail -n 30 "$SANDBOX/bench.err" | sed 's/^/# /'
+fi
+json=$(ls "$BENCH_DIR"/results/bench-*.json 2>/dev/null | head -n 1)
+figures() { jq -r '.figures[].figure' "$json" | sort | tr '\n' ' '; }
+check "every figure is there" -- test "$(figures)" = \
+    "batch1_active_s batch1_agent_s idle_cpu_s idle_rss_mb one_port_active_median_s one_port_active_p90_s one_port_agent_median_s one_port_agent_p90_s ports1_rss_mb restart1_cpu_s restart1_s "
+check "each with both agents' values and a ratio" -- \
+    jq -e '[.figures[] | select(.reference == null or .ovsagent == null
+                                or .ratio == null)] | length == 0' "$json"
+check "the Markdown table is printed" -- \
+    grep -q '^| Resident memory, idle (MB) | ' "$SANDBOX/bench.out"
+check "the reference's privsep daemons are counted" -- \
+    grep -q privsep-helper "$BENCH_DIR/logs/ref-procs-idle.txt"
+check "ovsagent is one process" -- \
+    test "$(wc -l < "$BENCH_DIR/logs/ovsagent-procs-idle.txt")" = 1
+check "ovsagent's resident memory, idle, is at least 20 times below the reference's" -- \
+    jq -e '.figures[] | select(.figure == "idle_rss_mb") | .ratio >= 20' "$json"
+check "it leaves no cgroup behind" -- \
+    not test -d /sys/fs/cgroup/cpuacct/ovsagent-bench-ref
