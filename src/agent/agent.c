@@ -10,6 +10,7 @@
 #include "agent-config.h"
 #include "agent/base-flows.h"
 #include "agent/ports.h"
+#include "neutron/port-cache.h"
 #include "json-util.h"
 #include "neutron/plugin-api.h"
 #include "openvswitch/poll-loop.h"
@@ -72,13 +73,12 @@ struct agent {
     long long int tunnel_sync_retry;
 };
 
-/* Topics of the server's notifications the agent follows (rpc-wire §4.1:
- * the "legacy" profile, see the README). */
-static const char *const notify_topics[] = {
-    "q-agent-notifier-port-update",
-    "q-agent-notifier-port-delete",
-    "q-agent-notifier-network-update",
-};
+/* The server's resource pushes the agent follows, as the reference does
+ * (rpc-wire §4.4): ports and networks.  The legacy port-update,
+ * port-delete and network-update casts carry nothing these do not, and the
+ * reference does not consume them either. */
+#define PORT_PUSH_TOPIC "neutron-vo-Port-" PORT_CACHE_PORT_VERSION
+#define NETWORK_PUSH_TOPIC "neutron-vo-Network-1.1"
 
 /* A cookie as the reference draws them: uniform in [0, 2**64 - 2], so that
  * it is never the all-ones "no cookie" value. */
@@ -130,36 +130,41 @@ agent_add_bridge(struct agent *a, enum bridge_role role, const char *name,
     b->ob = of_bridge_create(name, new_cookie(), &opts);
 }
 
-/* A cast from the server. */
+/* A push from the server: "push" with a list of objects of the topic's
+ * type and an event_type. */
 static void
 agent_notify(void *a_, const char *topic, const char *method,
              const struct json *args)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
     struct agent *a = a_;
-    const char *id = NULL;
 
-    if (!strcmp(method, "port_update")) {
-        id = json_member_string(json_member(args, "port"), "id");
-        if (id) {
-            ports_port_update(a->ports, id);
-        }
-    } else if (!strcmp(method, "port_delete")) {
-        id = json_member_string(args, "port_id");
-        if (id) {
-            ports_port_delete(a->ports, id);
-        }
-    } else if (!strcmp(method, "network_update")) {
-        id = json_member_string(json_member(args, "network"), "id");
-        if (id) {
-            ports_network_update(a->ports, id);
-        }
-    } else {
-        VLOG_DBG_RL(&rl, "%s: ignoring method %s", topic, method);
+    const char *event = json_member_string(args, "event_type");
+    const struct json *list = json_member(args, "resource_list");
+    if (strcmp(method, "push") || !event || !list
+        || list->type != JSON_ARRAY) {
+        VLOG_WARN_RL(&rl, "%s: unexpected %s request; ignored", topic,
+                     method);
         return;
     }
-    if (!id) {
-        VLOG_WARN_RL(&rl, "%s: %s without an id; ignored", topic, method);
+    bool deleted = !strcmp(event, "deleted");
+    if (!strcmp(topic, PORT_PUSH_TOPIC)) {
+        size_t n_bad = ports_push_ports(a->ports, list, deleted);
+        if (n_bad) {
+            VLOG_WARN_RL(&rl, "%s: %"PRIuSIZE" malformed Port objects "
+                         "ignored", topic, n_bad);
+        }
+    } else if (!deleted) {
+        /* A network's ports are dropped with it, each with a push of its
+         * own; an update may change its segments. */
+        for (size_t i = 0; i < json_array(list)->n; i++) {
+            const char *id = json_member_string(
+                json_member(json_array(list)->elems[i],
+                            "versioned_object.data"), "id");
+            if (id) {
+                ports_network_update(a->ports, id);
+            }
+        }
     }
 }
 
@@ -199,9 +204,8 @@ agent_create(const struct agent_config *cfg)
     a->tunnel_sync_needed = true;
     if (cfg->transport_url) {
         a->rpc = rpc_create(cfg);
-        for (size_t i = 0; i < ARRAY_SIZE(notify_topics); i++) {
-            rpc_listen(a->rpc, notify_topics[i], agent_notify, a);
-        }
+        rpc_listen_fanout(a->rpc, PORT_PUSH_TOPIC, agent_notify, a);
+        rpc_listen_fanout(a->rpc, NETWORK_PUSH_TOPIC, agent_notify, a);
     } else {
         VLOG_INFO("no transport_url: bridges are set up but ports are not "
                   "wired, and the server is not told about this agent");

@@ -13,6 +13,7 @@
 #include "agent/port-flows.h"
 #include "neutron/device-details.h"
 #include "neutron/plugin-api.h"
+#include "neutron/port-cache.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
@@ -32,6 +33,9 @@ VLOG_DEFINE_THIS_MODULE(ports);
 
 /* How long to wait before retrying a failed call. */
 #define RETRY_MS 1000
+
+/* Ports pulled from the server in one bulk_pull. */
+#define PULL_BATCH 100
 
 enum report {
     REPORT_NONE,
@@ -65,6 +69,8 @@ struct port {
     bool seen;                  /* Marker for the current scan. */
 
     bool need_details;
+    bool soft;                  /* Only a push touched it: unchanged
+                                 * details need no work. */
     unsigned int gen;           /* Bumped whenever the port changes. */
     unsigned int fetch_gen;     /* Generation of the details in flight. */
     bool fetching;
@@ -93,6 +99,7 @@ struct ports {
     struct shash ports;         /* Port id -> struct port. */
     struct shash networks;      /* Network key -> struct network. */
     struct local_vlans *vlans;
+    struct port_cache *cache;   /* The server's Port objects, for details. */
 
     unsigned int idl_seqno;
     bool scanned_once;
@@ -100,7 +107,7 @@ struct ports {
     bool first_pass_done;
     bool refresh_tunnels;       /* Next update_device_list asks for FDBs. */
 
-    /* One details call and one report call in flight at a time. */
+    /* One pull and one report call in flight at a time. */
     bool details_busy;
     bool report_busy;
     long long int retry_at;
@@ -133,6 +140,7 @@ ports_create(const struct agent_config *cfg, struct vswitch *vs,
     shash_init(&ps->ports);
     shash_init(&ps->networks);
     ps->vlans = local_vlans_create();
+    ps->cache = port_cache_create(cfg->host);
     sset_init(&ps->first_pass);
     ps->refresh_tunnels = true;
     return ps;
@@ -168,6 +176,7 @@ ports_destroy(struct ports *ps)
     }
     shash_destroy(&ps->networks);
     local_vlans_destroy(ps->vlans);
+    port_cache_destroy(ps->cache);
     sset_destroy(&ps->first_pass);
     free(ps->br.phys);
     free(ps);
@@ -404,6 +413,7 @@ static void
 port_touch(struct port *p)
 {
     p->need_details = true;
+    p->soft = false;
     p->gen++;
 }
 
@@ -559,103 +569,96 @@ ports_check_wiring(struct ports *ps)
     }
 }
 
-/* Details calls. */
+/* Details.
+ *
+ * Details come from the port cache, as the reference computes them: at
+ * once for a port the server has already pushed (nova creates the port,
+ * so the push comes before the VIF), after one bulk_pull otherwise. */
 
-struct details_batch {
+struct pull_batch {
     struct ports *ps;
     char **ids;
     unsigned int *gens;
     size_t n;
 };
 
-/* True if 'p' has not changed (deleted on the server, touched) since 'b'
- * asked about it: an answer about an older generation is stale. */
-static bool
-details_current(const struct details_batch *b, const struct port *p)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        if (!strcmp(b->ids[i], p->id)) {
-            return b->gens[i] == p->gen;
-        }
-    }
-    return false;
-}
-
 static void
-details_done(void *b_, const char *error, const struct device_details *dds,
-             size_t n_dds, const char *const *failed, size_t n_failed)
+pull_done(void *b_, const char *error, const struct json *result)
 {
-    struct details_batch *b = b_;
+    struct pull_batch *b = b_;
     struct ports *ps = b->ps;
     ps->details_busy = false;
 
-    for (size_t i = 0; i < b->n; i++) {
-        struct port *p = port_find(ps, b->ids[i]);
-        if (p && p->fetch_gen == b->gens[i]) {
-            p->fetching = false;
-            if (error) {
-                p->need_details = true;
-            }
-        }
-    }
     if (error) {
         VLOG_WARN("getting port details failed: %s", error);
         ps->retry_at = time_msec() + RETRY_MS;
     } else {
-        for (size_t i = 0; i < n_dds; i++) {
-            struct port *p = port_find(ps, dds[i].device);
-            if (p && p->present && !p->need_details
-                && details_current(b, p)) {
-                port_apply_details(ps, p, &dds[i]);
-            }
-        }
-        for (size_t i = 0; i < n_failed; i++) {
-            struct port *p = port_find(ps, failed[i]);
-            if (p) {
-                p->need_details = true;
-            }
+        size_t n_bad = port_cache_pulled(ps->cache,
+                                         (const char *const *) b->ids, b->n,
+                                         result);
+        if (n_bad) {
+            VLOG_WARN("bulk_pull: %"PRIuSIZE" malformed Port objects "
+                      "ignored", n_bad);
         }
     }
     for (size_t i = 0; i < b->n; i++) {
+        struct port *p = port_find(ps, b->ids[i]);
+        if (p && p->fetch_gen == b->gens[i]) {
+            /* The cache answers now (or the pull is retried). */
+            p->fetching = false;
+            p->need_details = true;
+        }
         free(b->ids[i]);
     }
     free(b->ids);
     free(b->gens);
     free(b);
+    poll_immediate_wake();
 }
 
 static void
 ports_fetch(struct ports *ps, struct rpc *rpc)
 {
-    if (ps->details_busy) {
-        return;
-    }
-    struct details_batch *b = xzalloc(sizeof *b);
-    b->ps = ps;
-    b->ids = xcalloc(PLUGIN_BATCH, sizeof *b->ids);
-    b->gens = xcalloc(PLUGIN_BATCH, sizeof *b->gens);
+    struct pull_batch *b = NULL;
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;
-        if (p->need_details && p->present && b->n < PLUGIN_BATCH) {
-            p->need_details = false;
-            p->fetching = true;
-            p->fetch_gen = p->gen;
-            b->ids[b->n] = xstrdup(p->id);
-            b->gens[b->n] = p->gen;
-            b->n++;
+        if (!p->need_details || !p->present || p->fetching) {
+            continue;
+        }
+        struct device_details dd;
+        if (port_cache_details(ps->cache, p->id, &dd)) {
+            bool soft = p->soft;
+            p->need_details = p->soft = false;
+            if (soft && p->have_details && !p->wiring
+                && p->details.no_active_binding == dd.no_active_binding
+                && device_details_equal(&p->details, &dd)) {
+                VLOG_DBG("port %s: pushed again, unchanged", p->id);
+            } else {
+                port_apply_details(ps, p, &dd);
+            }
+            device_details_destroy(&dd);
+        } else if (!ps->details_busy) {
+            if (!b) {
+                b = xzalloc(sizeof *b);
+                b->ps = ps;
+                b->ids = xcalloc(PULL_BATCH, sizeof *b->ids);
+                b->gens = xcalloc(PULL_BATCH, sizeof *b->gens);
+            }
+            if (b->n < PULL_BATCH) {
+                p->fetching = true;
+                p->fetch_gen = p->gen;
+                b->ids[b->n] = xstrdup(p->id);
+                b->gens[b->n] = p->gen;
+                b->n++;
+            }
         }
     }
-    if (!b->n) {
-        free(b->ids);
-        free(b->gens);
-        free(b);
-        return;
+    if (b) {
+        ps->details_busy = true;
+        plugin_bulk_pull(rpc, "Port", PORT_CACHE_PORT_VERSION, "id",
+                         (const char *const *) b->ids, b->n, pull_done, b);
     }
-    ps->details_busy = true;
-    plugin_get_devices_details(rpc, ps->cfg->host,
-                               (const char *const *) b->ids, b->n,
-                               details_done, b);
 }
 
 /* Reports. */
@@ -795,14 +798,23 @@ ports_wait(struct ports *ps)
      * when the IDL shows the tag (the IDL wakes us). */
 }
 
-void
-ports_port_update(struct ports *ps, const char *port_id)
+/* A push changed the details of port 'port_id'. */
+static void
+port_update_soft(struct ports *ps, const char *port_id)
 {
     struct port *p = port_find(ps, port_id);
     if (p && p->present) {
         VLOG_DBG("port %s: updated on the server", port_id);
+        bool pending = p->need_details;
         port_touch(p);
+        p->soft = !pending;
     }
+}
+
+void
+ports_port_update(struct ports *ps, const char *port_id)
+{
+    port_update_soft(ps, port_id);
 }
 
 void
@@ -820,18 +832,41 @@ ports_port_delete(struct ports *ps, const char *port_id)
 void
 ports_network_update(struct ports *ps, const char *network_id)
 {
+    /* The segments of the network may have changed, which the cached Port
+     * objects do not show: its ports are pulled again. */
+    port_cache_forget_network(ps->cache, network_id);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;
         if (p->present && p->net && !strcmp(p->net->net_id, network_id)) {
-            port_touch(p);
+            port_update_soft(ps, p->id);
         }
     }
+}
+
+static void
+port_pushed(void *ps_, const char *id, bool deleted)
+{
+    if (deleted) {
+        ports_port_delete(ps_, id);
+    } else {
+        port_update_soft(ps_, id);
+    }
+}
+
+size_t
+ports_push_ports(struct ports *ps, const struct json *resource_list,
+                 bool deleted)
+{
+    return port_cache_push(ps->cache, resource_list, deleted, port_pushed,
+                           ps);
 }
 
 void
 ports_resync(struct ports *ps)
 {
+    /* Pushes sent while the session was down are lost: pull again. */
+    port_cache_clear(ps->cache);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct json;
 struct agent_config;
 struct ds;
 struct of_bridge;
@@ -45,10 +46,17 @@ void ports_destroy(struct ports *);
 void ports_run(struct ports *, struct rpc *);
 void ports_wait(struct ports *);
 
-/* Server notifications. */
+/* Server notifications: a port or network changed or was deleted. */
 void ports_port_update(struct ports *, const char *port_id);
 void ports_port_delete(struct ports *, const char *port_id);
 void ports_network_update(struct ports *, const char *network_id);
+
+/* A neutron-vo-Port push: the Port objects of 'resource_list' ('deleted':
+ * event_type "deleted") go into the port cache, and the ports whose
+ * details changed are processed again.  Returns the number of malformed
+ * objects dropped. */
+size_t ports_push_ports(struct ports *, const struct json *resource_list,
+                        bool deleted);
 
 /* Fetches every port's details again (reconnection, "revived"). */
 void ports_resync(struct ports *);

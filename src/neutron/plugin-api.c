@@ -261,3 +261,40 @@ plugin_tunnel_sync(struct rpc *rpc, const char *host, const char *tunnel_ip,
     return rpc_call(rpc, PLUGIN_TOPIC, "tunnel_sync", args, "1.4", NULL,
                     CALL_TIMEOUT, simple_reply, ctx);
 }
+
+/* bulk_pull. */
+
+struct pull_ctx {
+    plugin_pull_cb *cb;
+    void *aux;
+};
+
+static void
+pull_reply(void *ctx_, const struct json *result, const char *error)
+{
+    struct pull_ctx *ctx = ctx_;
+    if (!error && (!result || result->type != JSON_ARRAY)) {
+        error = "bulk_pull: the result is not a list";
+    }
+    ctx->cb(ctx->aux, error, error ? NULL : result);
+    free(ctx);
+}
+
+uint64_t
+plugin_bulk_pull(struct rpc *rpc, const char *resource_type,
+                 const char *version, const char *field,
+                 const char *const *values, size_t n,
+                 plugin_pull_cb *cb, void *aux)
+{
+    struct json *args = json_object_create();
+    json_object_put_string(args, "resource_type", resource_type);
+    json_object_put_string(args, "version", version);
+    struct json *filter = json_object_create();
+    json_object_put(filter, field, string_array(values, n));
+    json_object_put(args, "filter_kwargs", filter);
+    struct pull_ctx *ctx = xmalloc(sizeof *ctx);
+    ctx->cb = cb;
+    ctx->aux = aux;
+    return rpc_call(rpc, PLUGIN_TOPIC, "bulk_pull", args, "1.1", NULL,
+                    CALL_TIMEOUT, pull_reply, ctx);
+}

@@ -1,7 +1,7 @@
 /*
  * plugin-api: the Neutron server's plugin RPC API as the agent uses it
- * (rpc-wire §3): device details, device up/down reports, tunnel sync and
- * the agent heartbeat.
+ * (rpc-wire §3): device details, device up/down reports, tunnel sync,
+ * resource pulls and the agent heartbeat.
  *
  * Layer: Neutron wire API, above the RPC session (rpc.h), below the agent
  * logic.  Builds the arguments exactly as the reference sends them and
@@ -58,6 +58,16 @@ typedef void plugin_simple_cb(void *aux, const char *error);
 uint64_t plugin_tunnel_sync(struct rpc *, const char *host,
                             const char *tunnel_ip, const char *tunnel_type,
                             plugin_simple_cb *, void *aux);
+
+/* bulk_pull (rpc-wire §3.8) of the objects of 'resource_type' (at
+ * 'version') whose 'field' is one of 'values'.  On success 'result' is the
+ * array of object primitives; the callee keeps nothing of it. */
+typedef void plugin_pull_cb(void *aux, const char *error,
+                            const struct json *result);
+uint64_t plugin_bulk_pull(struct rpc *, const char *resource_type,
+                          const char *version, const char *field,
+                          const char *const *values, size_t n,
+                          plugin_pull_cb *, void *aux);
 
 /* "ovs-agent-<host>", as the reference names itself in calls. */
 char *plugin_agent_id(const char *host);

@@ -563,8 +563,9 @@ rpc_fanout_cast(struct rpc *rpc, const char *topic, const char *method,
     rpc_cast__(rpc, true, topic, method, args, version, namespace);
 }
 
-void
-rpc_listen(struct rpc *rpc, const char *topic, rpc_request_cb *cb, void *aux)
+static struct listener *
+listener_add(struct rpc *rpc, const char *topic, rpc_request_cb *cb,
+             void *aux)
 {
     struct listener *l = xmalloc(sizeof *l);
     l->topic = xstrdup(topic);
@@ -573,6 +574,13 @@ rpc_listen(struct rpc *rpc, const char *topic, rpc_request_cb *cb, void *aux)
     rpc->listeners = xrealloc(rpc->listeners, (rpc->n_listeners + 1)
                                               * sizeof *rpc->listeners);
     rpc->listeners[rpc->n_listeners++] = l;
+    return l;
+}
+
+void
+rpc_listen(struct rpc *rpc, const char *topic, rpc_request_cb *cb, void *aux)
+{
+    struct listener *l = listener_add(rpc, topic, cb, aux);
     if (!rpc->conn) {
         return;
     }
@@ -598,6 +606,22 @@ rpc_listen(struct rpc *rpc, const char *topic, rpc_request_cb *cb, void *aux)
         shash_replace(&rpc->queues, queues[i], l);
         free(queues[i]);
     }
+}
+
+void
+rpc_listen_fanout(struct rpc *rpc, const char *topic, rpc_request_cb *cb,
+                  void *aux)
+{
+    struct listener *l = listener_add(rpc, topic, cb, aux);
+    if (!rpc->conn) {
+        return;
+    }
+    char *id = oslo_msg_new_id();
+    char *queue = xasprintf("%s_fanout_%s", topic, id);
+    free(id);
+    amqp_conn_add_queue(rpc->conn, AMQP_DECL_FANOUT_QUEUE, queue, topic);
+    shash_replace(&rpc->queues, queue, l);
+    free(queue);
 }
 
 const char *

@@ -92,6 +92,12 @@ typedef void rpc_request_cb(void *aux, const char *topic,
 void rpc_listen(struct rpc *, const char *topic, rpc_request_cb *cb,
                 void *aux);
 
+/* Consumes only the fanout of 'topic', through a queue
+ * '<topic>_fanout_<uuid>' of this process's own: how the reference
+ * follows the server's resource pushes (neutron-vo-<Type>-<version>). */
+void rpc_listen_fanout(struct rpc *, const char *topic, rpc_request_cb *cb,
+                       void *aux);
+
 /* The name of this session's reply queue, "reply_<uuid>". */
 const char *rpc_reply_queue(const struct rpc *);
 

@@ -301,9 +301,10 @@ with kombu.Connection(sys.argv[1]) as conn:
     ch = conn.channel()
     for body in (b"not json", b"{\"oslo.version\": \"2.0\", \"oslo.message\": \"[1]\"}",
                  b"{\"oslo.version\": \"9.9\", \"oslo.message\": \"{}\"}",
-                 b"{\"method\": \"port_update\", \"args\": {\"port\": 5}}"):
+                 b"{\"method\": \"push\", \"args\": {\"resource_list\": 5}}",
+                 b"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"method\\\": \\\"push\\\", \\\"args\\\": {\\\"event_type\\\": \\\"updated\\\", \\\"resource_list\\\": [1, {}]}}\"}"):
         msg = ch.prepare_message(body, content_type="application/json")
-        ch.basic_publish(msg, exchange="q-agent-notifier-port-update_fanout", routing_key="")
+        ch.basic_publish(msg, exchange="neutron-vo-Port-1.7_fanout", routing_key="")
 EOF
 }
 check "garbage published to the agent's fanout queue" -- publish_garbage
@@ -344,14 +345,14 @@ agent_start a5 hv "$SANDBOX/hv.ini"
 api DELETE "/ports/$p2" >/dev/null
 check "a port deleted in the API goes to the dead VLAN" -- \
     wait_until 30 tag_is t-vm2 4095
-ALLOWED_LOG_PATTERNS+=("dropping" "without an id; ignored")
+ALLOWED_LOG_PATTERNS+=("dropping" "request; ignored" "objects ignored")
 agent_log_clean a5
 agent_stop a5
 
 # --- a clean exit leaves no fanout queue behind ---------------------------------
 agent_fanout_queues() {
     "$TOP/scripts/stack" rabbitmqctl -q list_queues name \
-        | grep -c '^q-agent-notifier-.*_fanout_' || true
+        | grep -cE '^(q-agent-notifier-|neutron-vo-).*_fanout_' || true
 }
 check "the agents' fanout queues are deleted on clean exit" -- \
     test "$(agent_fanout_queues)" = 0
