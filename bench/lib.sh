@@ -24,7 +24,10 @@ BENCH_OF_PORT=6633
 CGROOT=/sys/fs/cgroup/cpuacct
 BENCH_CGROUP=${BENCH_CGROUP:-ovsagent-bench}
 PY=/usr/bin/python3
-PROJECT=c0ffee00c0ffee00c0ffee00c0ffee00
+# A project of each run's own: its default security group then has only
+# the run's ports as members, whatever else the server holds.
+PROJECT=${BENCH_PROJECT:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
+export BENCH_PROJECT=$PROJECT
 
 export OVS_RUNDIR=$BENCH_DIR/ovs OVS_DBDIR=$BENCH_DIR/ovs \
        OVS_LOGDIR=$BENCH_DIR/ovs OVS_SYSCONFDIR=$BENCH_DIR/ovs \
@@ -174,7 +177,12 @@ agent_launch() {
     local which=$1 cg
     cg=$(cgroup_of "$which")
     [ -d "$CGROOT" ] || die "no cpuacct cgroup hierarchy at $CGROOT"
-    [ ! -d "$cg" ] || rmdir "$cg" 2>/dev/null || die "$cg still has processes"
+    if [ -d "$cg" ] && ! rmdir "$cg" 2>/dev/null; then
+        # Left by a run that was interrupted: its processes are ours.
+        log "stopping what an interrupted run left in $cg"
+        kill -KILL $(cat "$cg/cgroup.procs") 2>/dev/null || true
+        wait_for 10 cgroup_empty "$cg" && rmdir "$cg" || die "$cg still has processes"
+    fi
     mkdir -p "$cg" "$BENCH_DIR/state/lock"
     local conf=(--config-file "$BENCH_DIR/etc/neutron.conf"
                 --config-file "$BENCH_DIR/etc/openvswitch_agent.ini")
@@ -259,8 +267,10 @@ net_create() {
     vlan) prov="\"provider:network_type\":\"vlan\",\"provider:physical_network\":\"$3\",\"provider:segmentation_id\":$4"; cidr=$5 ;;
     *) die "net_create: unknown network type '$type'" ;;
     esac
-    id=$(api POST /networks "{\"network\":{\"name\":\"bench-$BENCH_HOST-$name\",\"tenant_id\":\"$PROJECT\",$prov}}" | jq -r .network.id)
-    [ -n "$id" ] && [ "$id" != null ] || die "cannot create network $name"
+    local answer
+    answer=$(api POST /networks "{\"network\":{\"name\":\"bench-$BENCH_HOST-$name\",\"tenant_id\":\"$PROJECT\",$prov}}")
+    id=$(jq -r .network.id <<<"$answer" 2>/dev/null)
+    [ -n "$id" ] && [ "$id" != null ] || die "cannot create network $name: $answer"
     api POST /subnets "{\"subnet\":{\"network_id\":\"$id\",\"cidr\":\"$cidr\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
     echo "$id"
 }

@@ -37,6 +37,15 @@ VLOG_DEFINE_THIS_MODULE(ports);
 /* Ports pulled from the server in one bulk_pull. */
 #define PULL_BATCH 100
 
+/* update_device_list calls in flight at most.  Reports go out in chunks
+ * of PLUGIN_BATCH ports, the reference's rpc_resources_processing_step;
+ * the reference waits for each chunk's answer before sending the next,
+ * so the last port of a large batch waits for the server to handle all
+ * the others first.  ovsagent sends the chunks together, each with a
+ * timeout that allows for the chunks ahead of it in the server's queue,
+ * so that a server with several RPC workers handles them side by side. */
+#define MAX_REPORTS 16
+
 enum report {
     REPORT_NONE,
     REPORT_UP,
@@ -107,9 +116,9 @@ struct ports {
     bool first_pass_done;
     bool refresh_tunnels;       /* Next update_device_list asks for FDBs. */
 
-    /* One pull and one report call in flight at a time. */
+    /* One pull and up to MAX_REPORTS report calls in flight. */
     bool details_busy;
-    bool report_busy;
+    int n_reports;
     long long int retry_at;
 
     unsigned long long n_wired, n_reported_up, n_reported_down;
@@ -676,7 +685,7 @@ report_done(void *b_, const char *error, const char *const *failed,
 {
     struct report_batch *b = b_;
     struct ports *ps = b->ps;
-    ps->report_busy = false;
+    ps->n_reports--;
     if (error) {
         VLOG_WARN("reporting ports failed: %s", error);
         ps->retry_at = time_msec() + RETRY_MS;
@@ -720,12 +729,11 @@ report_done(void *b_, const char *error, const char *const *failed,
     free(b);
 }
 
-static void
-ports_report(struct ports *ps, struct rpc *rpc)
+/* Sends one update_device_list for up to PLUGIN_BATCH ports up and as
+ * many down.  Returns false if there was nothing to report. */
+static bool
+ports_report_one(struct ports *ps, struct rpc *rpc)
 {
-    if (ps->report_busy) {
-        return;
-    }
     const char **up = xcalloc(PLUGIN_BATCH, sizeof *up);
     const char **down = xcalloc(PLUGIN_BATCH, sizeof *down);
     size_t n_up = 0, n_down = 0;
@@ -754,10 +762,13 @@ ports_report(struct ports *ps, struct rpc *rpc)
         b->what[b->n] = what;
         b->n++;
     }
-    if (b->n) {
-        ps->report_busy = true;
+    bool sent = b->n > 0;
+    if (sent) {
+        int timeout = ps->cfg->rpc_response_timeout * (1 + ps->n_reports);
+        ps->n_reports++;
         plugin_update_device_list(rpc, ps->cfg->host, up, n_up, down, n_down,
-                                  ps->refresh_tunnels, report_done, b);
+                                  ps->refresh_tunnels, timeout, report_done,
+                                  b);
     } else {
         free(b->ids);
         free(b->what);
@@ -765,6 +776,15 @@ ports_report(struct ports *ps, struct rpc *rpc)
     }
     free(up);
     free(down);
+    return sent;
+}
+
+static void
+ports_report(struct ports *ps, struct rpc *rpc)
+{
+    while (ps->n_reports < MAX_REPORTS && ports_report_one(ps, rpc)) {
+        continue;
+    }
 }
 
 void

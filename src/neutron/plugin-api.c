@@ -177,8 +177,8 @@ uint64_t
 plugin_update_device_list(struct rpc *rpc, const char *host,
                           const char *const *up, size_t n_up,
                           const char *const *down, size_t n_down,
-                          bool refresh_tunnels, plugin_update_cb *cb,
-                          void *aux)
+                          bool refresh_tunnels, int timeout_s,
+                          plugin_update_cb *cb, void *aux)
 {
     struct json *args = json_object_create();
     json_object_put(args, "devices_up", string_array(up, n_up));
@@ -190,7 +190,7 @@ plugin_update_device_list(struct rpc *rpc, const char *host,
     ctx->cb = cb;
     ctx->aux = aux;
     return rpc_call(rpc, PLUGIN_TOPIC, "update_device_list", args, "1.9",
-                    NULL, CALL_TIMEOUT, update_reply, ctx);
+                    NULL, timeout_s > 0 ? timeout_s : CALL_TIMEOUT, update_reply, ctx);
 }
 
 /* report_state. */

@@ -36,14 +36,15 @@ uint64_t plugin_get_devices_details(struct rpc *, const char *host,
                                     const char *const *devices, size_t n,
                                     plugin_details_cb *, void *aux);
 
-/* Reports devices up and down.  'failed' lists the ids (up or down) the
- * server could not handle, to be retried. */
+/* Reports devices up and down, with a timeout of 'timeout_s'.  'failed'
+ * lists the ids (up or down) the server could not handle, to be
+ * retried. */
 typedef void plugin_update_cb(void *aux, const char *error,
                               const char *const *failed, size_t n_failed);
 uint64_t plugin_update_device_list(struct rpc *, const char *host,
                                    const char *const *up, size_t n_up,
                                    const char *const *down, size_t n_down,
-                                   bool refresh_tunnels,
+                                   bool refresh_tunnels, int timeout_s,
                                    plugin_update_cb *, void *aux);
 
 /* report_state: 'state' is the agent_state dict (ownership passes).  The

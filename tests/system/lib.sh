@@ -604,6 +604,27 @@ netns_uplink() {
 }
 
 # ---------------------------------------------------------------------------
+# stack_private: makes scripts/stack, and what runs it, use a Neutron
+# control plane of this test's own (directory, node name, ports, link
+# address), stopped and removed when the test exits, its logs kept in the
+# sandbox.  The test then runs "$TOP/scripts/stack" up.
+stack_private() {
+    export STACK_DIR=/var/tmp/ovsagent-stack-$SANDBOX_ID
+    export RABBIT_PORT=$(free_port) RABBIT_DIST_PORT=$(free_port)
+    export RABBIT_TLS_PORT=$(free_port)
+    export RABBIT_EPMD_PORT=$(free_port) DB_PORT=$(free_port)
+    export NEUTRON_PORT=$(free_port)
+    export RABBIT_NODE=ovsa-$SANDBOX_ID@localhost
+    export STACK_LINK_DEV=ovsa-st$(_rand_hex 2)
+    export STACK_LINK_IP=169.254.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 2))
+    trap '_stack_private_down; _sandbox_exit' EXIT
+}
+_stack_private_down() {
+    cp -r "$STACK_DIR/logs" "$SANDBOX/stack-logs" 2>/dev/null || true
+    "$TOP/scripts/stack" down --purge >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------------------
 # "VMs": network namespaces with one end of a veth pair, called eth0; the
 # other end, t-<VM>, is a port of a bridge.  A veth rather than an OVS
 # internal port, because an internal port of the userspace datapath is a tap

@@ -8,21 +8,11 @@
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
-export STACK_DIR=/var/tmp/ovsagent-stack-$SANDBOX_ID
-export RABBIT_PORT=$(free_port) RABBIT_DIST_PORT=$(free_port)
-export RABBIT_TLS_PORT=$(free_port)
-export RABBIT_EPMD_PORT=$(free_port) DB_PORT=$(free_port)
-export NEUTRON_PORT=$(free_port)
-export RABBIT_NODE=ovsa-$SANDBOX_ID@localhost
-export STACK_LINK_DEV=ovsa-st$(_rand_hex 2)
-export STACK_LINK_IP=169.254.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 2))
+stack_private
 export BENCH_DIR=$SANDBOX/bench BENCH_NS=ovsa-bench-$SANDBOX_ID
-export BENCH_UPLINK=ob$(_rand_hex 4)
-stack_down() {
-    cp -r "$STACK_DIR/logs" "$SANDBOX/stack-logs" 2>/dev/null || true
-    "$TOP/scripts/stack" down --purge >/dev/null 2>&1 || true
-}
-trap 'stack_down; _sandbox_exit' EXIT
+export BENCH_UPLINK=ob$(_rand_hex 4) BENCH_CGROUP=ovsa-bench-$SANDBOX_ID
+export BENCH_HOST=bench-$SANDBOX_ID
+export BENCH_UPLINK_NET=198.$((18 + RANDOM % 2)).$((RANDOM % 256))
 
 # --- parity -------------------------------------------------------------------
 parity_ok() {
@@ -62,4 +52,4 @@ check "ovsagent is one process" -- \
 check "ovsagent's resident memory, idle, is at least 20 times below the reference's" -- \
     jq -e '.figures[] | select(.figure == "idle_rss_mb") | .ratio >= 20' "$json"
 check "it leaves no cgroup behind" -- \
-    not test -d /sys/fs/cgroup/cpuacct/ovsagent-bench-ref
+    not test -d "/sys/fs/cgroup/cpuacct/$BENCH_CGROUP-ref"

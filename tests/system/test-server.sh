@@ -8,21 +8,9 @@ sandbox_init
 
 # --- the control plane, private to this test ----------------------------------
 # Outside the sandbox: the mysql and rabbitmq users must reach it.
-export STACK_DIR=/var/tmp/ovsagent-stack-$SANDBOX_ID
-export RABBIT_PORT=$(free_port) RABBIT_DIST_PORT=$(free_port)
-export RABBIT_TLS_PORT=$(free_port)
-export RABBIT_EPMD_PORT=$(free_port) DB_PORT=$(free_port)
-export NEUTRON_PORT=$(free_port)
 # Short, so that the test sees the server declare a silent agent dead.
 export AGENT_DOWN_TIME=12
-export RABBIT_NODE=ovsa-$SANDBOX_ID@localhost
-export STACK_LINK_DEV=ovsa-st$(_rand_hex 2)
-export STACK_LINK_IP=169.254.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 2))
-stack_down() {
-    cp -r "$STACK_DIR/logs" "$SANDBOX/stack-logs" 2>/dev/null || true
-    "$TOP/scripts/stack" down --purge >/dev/null 2>&1 || true
-}
-trap 'stack_down; _sandbox_exit' EXIT
+stack_private
 if ! "$TOP/scripts/stack" up > "$SANDBOX/stack-up.log" 2>&1; then
     tail -n 30 "$SANDBOX/stack-up.log" | sed 's/^/# /'
     fail "the Neutron stack did not come up"

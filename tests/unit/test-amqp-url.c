@@ -19,17 +19,6 @@
 #include "util.h"
 #include "test-util.h"
 
-static void OVS_PRINTF_FORMAT(2, 3)
-checkf(bool ok, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    char *what = xvasprintf(format, args);
-    va_end(args);
-    check(ok, what);
-    free(what);
-}
-
 static bool
 host_is(const struct amqp_host *h, const char *user, const char *password,
         const char *host, int port)

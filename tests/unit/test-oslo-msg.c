@@ -32,17 +32,6 @@
 
 #define WIRE "tests/unit/data/wire/"
 
-static void OVS_PRINTF_FORMAT(2, 3)
-checkf(bool ok, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    char *what = xvasprintf(format, args);
-    va_end(args);
-    check(ok, what);
-    free(what);
-}
-
 /* Loads capture 'name'; NULL (and a failed check) if it cannot be read. */
 static struct json *
 load_capture(const char *name)

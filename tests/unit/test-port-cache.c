@@ -19,17 +19,6 @@
 
 #define WIRE "tests/unit/data/wire/"
 
-static void OVS_PRINTF_FORMAT(2, 3)
-checkf(bool ok, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    char *what = xvasprintf(format, args);
-    va_end(args);
-    check(ok, what);
-    free(what);
-}
-
 /* The inner oslo.messaging message of capture 'name': its request, or
  * with 'reply' its first reply. */
 static struct json *

@@ -6,6 +6,7 @@
 #ifndef OVSAGENT_TEST_UTIL_H
 #define OVSAGENT_TEST_UTIL_H 1
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -20,6 +21,18 @@ check(bool ok, const char *what)
     } else {
         test_n_failed++;
     }
+}
+
+/* check() with a printf-style description. */
+static inline void __attribute__((format(printf, 2, 3)))
+checkf(bool ok, const char *format, ...)
+{
+    char what[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(what, sizeof what, format, args);
+    va_end(args);
+    check(ok, what);
 }
 
 /* Prints the summary line; returns the program's exit status. */
