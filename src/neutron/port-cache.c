@@ -10,6 +10,7 @@
 #include "hash.h"
 #include "json-util.h"
 #include "neutron/device-details.h"
+#include "neutron/ovo.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/json.h"
 #include "util.h"
@@ -123,35 +124,6 @@ port_cache_forget_network(struct port_cache *pc, const char *net_id)
 
 /* Codec. */
 
-/* The "versioned_object.data" of primitive 'j' if its type is 'name'. */
-static const struct json *
-ovo_data(const struct json *j, const char *name)
-{
-    const char *type = json_member_string(j, "versioned_object.name");
-    const struct json *data = json_member(j, "versioned_object.data");
-    return (type && !strcmp(type, name) && data && data->type == JSON_OBJECT
-            ? data : NULL);
-}
-
-static size_t
-array_n(const struct json *a)
-{
-    return a && a->type == JSON_ARRAY ? json_array(a)->n : 0;
-}
-
-static const struct json *
-array_at(const struct json *a, size_t i)
-{
-    return json_array(a)->elems[i];
-}
-
-static int64_t
-member_int(const struct json *obj, const char *name, int64_t dflt)
-{
-    const struct json *v = json_member(obj, name);
-    return v && v->type == JSON_INTEGER ? v->integer : dflt;
-}
-
 static void
 put_string(struct json *obj, const char *name, const char *s)
 {
@@ -168,16 +140,16 @@ port_cache_details_from_ovo(const struct json *primitive, const char *host,
     if (!id) {
         return xstrdup("not a Port object with an id");
     }
-    *revision = member_int(port, "revision_number", -1);
+    *revision = ovo_member_int(port, "revision_number", -1);
 
     /* The segment of the highest binding level is the one to wire. */
     const struct json *levels = json_member(port, "binding_levels");
     const struct json *segment = NULL;
     int64_t top = -1;
-    for (size_t i = 0; i < array_n(levels); i++) {
-        const struct json *level = ovo_data(array_at(levels, i),
+    for (size_t i = 0; i < ovo_array_n(levels); i++) {
+        const struct json *level = ovo_data(ovo_array_at(levels, i),
                                             "PortBindingLevel");
-        int64_t n = member_int(level, "level", 0);
+        int64_t n = ovo_member_int(level, "level", 0);
         const struct json *seg = ovo_data(json_member(level, "segment"),
                                           "NetworkSegment");
         if (level && n > top) {
@@ -187,8 +159,9 @@ port_cache_details_from_ovo(const struct json *primitive, const char *host,
     }
     const struct json *active = NULL;
     const struct json *bindings = json_member(port, "bindings");
-    for (size_t i = 0; i < array_n(bindings); i++) {
-        const struct json *b = ovo_data(array_at(bindings, i), "PortBinding");
+    for (size_t i = 0; i < ovo_array_n(bindings); i++) {
+        const struct json *b = ovo_data(ovo_array_at(bindings, i),
+                                        "PortBinding");
         const char *status = json_member_string(b, "status");
         if (status && !strcmp(status, "ACTIVE")) {
             active = b;
@@ -217,14 +190,14 @@ port_cache_details_from_ovo(const struct json *primitive, const char *host,
                    json_member_string(segment, "network_type"));
         put_string(d, "physical_network",
                    json_member_string(segment, "physical_network"));
-        int64_t seg = member_int(segment, "segmentation_id", -1);
+        int64_t seg = ovo_member_int(segment, "segmentation_id", -1);
         json_object_put(d, "segmentation_id", seg >= 0
                         ? json_integer_create(seg) : json_null_create());
 
         struct json *ips = json_array_create_empty();
         const struct json *fixed = json_member(port, "fixed_ips");
-        for (size_t i = 0; i < array_n(fixed); i++) {
-            const struct json *a = ovo_data(array_at(fixed, i),
+        for (size_t i = 0; i < ovo_array_n(fixed); i++) {
+            const struct json *a = ovo_data(ovo_array_at(fixed, i),
                                             "IPAllocation");
             const char *ip = json_member_string(a, "ip_address");
             if (ip) {
@@ -237,8 +210,8 @@ port_cache_details_from_ovo(const struct json *primitive, const char *host,
 
         struct json *pairs = json_array_create_empty();
         const struct json *aap = json_member(port, "allowed_address_pairs");
-        for (size_t i = 0; i < array_n(aap); i++) {
-            const struct json *a = ovo_data(array_at(aap, i),
+        for (size_t i = 0; i < ovo_array_n(aap); i++) {
+            const struct json *a = ovo_data(ovo_array_at(aap, i),
                                             "AllowedAddressPair");
             const char *ip = json_member_string(a, "ip_address");
             if (ip) {
@@ -270,9 +243,9 @@ bound_here(const struct json *primitive, const char *host)
 {
     const struct json *bindings = json_member(
         json_member(primitive, "versioned_object.data"), "bindings");
-    for (size_t i = 0; i < array_n(bindings); i++) {
+    for (size_t i = 0; i < ovo_array_n(bindings); i++) {
         const char *h = json_member_string(
-            ovo_data(array_at(bindings, i), "PortBinding"), "host");
+            ovo_data(ovo_array_at(bindings, i), "PortBinding"), "host");
         if (h && !strcmp(h, host)) {
             return true;
         }
@@ -329,8 +302,8 @@ port_cache_push(struct port_cache *pc, const struct json *list, bool deleted,
                 port_cache_changed_cb *cb, void *aux)
 {
     size_t n_bad = 0;
-    for (size_t i = 0; i < array_n(list); i++) {
-        const struct json *primitive = array_at(list, i);
+    for (size_t i = 0; i < ovo_array_n(list); i++) {
+        const struct json *primitive = ovo_array_at(list, i);
         if (!deleted) {
             n_bad += !apply_one(pc, primitive, false, cb, aux);
             continue;
@@ -361,8 +334,8 @@ port_cache_pulled(struct port_cache *pc, const char *const *asked,
                   size_t n_asked, const struct json *result)
 {
     size_t n_bad = 0;
-    for (size_t i = 0; i < array_n(result); i++) {
-        n_bad += !apply_one(pc, array_at(result, i), true, NULL, NULL);
+    for (size_t i = 0; i < ovo_array_n(result); i++) {
+        n_bad += !apply_one(pc, ovo_array_at(result, i), true, NULL, NULL);
     }
     for (size_t i = 0; i < n_asked; i++) {
         /* Not in the answer: the server has no such port.  A push will
