@@ -7,6 +7,7 @@
 
 #include "json-util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "openvswitch/json.h"
@@ -40,7 +41,18 @@ device_details_destroy(struct device_details *dd)
     }
     free(dd->pairs);
     free(dd->device_owner);
+    for (size_t i = 0; i < dd->n_security_groups; i++) {
+        free(dd->security_groups[i]);
+    }
+    free(dd->security_groups);
     memset(dd, 0, sizeof *dd);
+}
+
+static int
+compare_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_, *const *b = b_;
+    return strcmp(*a, *b);
 }
 
 char *
@@ -103,6 +115,20 @@ device_details_from_json(const struct json *j, struct device_details *dd)
             }
         }
     }
+    const struct json *sgs = json_member(j, "security_groups");
+    if (sgs && sgs->type == JSON_ARRAY) {
+        size_t n = json_array(sgs)->n;
+        dd->security_groups = xcalloc(n + 1, sizeof *dd->security_groups);
+        for (size_t i = 0; i < n; i++) {
+            const struct json *sg = json_array(sgs)->elems[i];
+            if (sg->type == JSON_STRING) {
+                dd->security_groups[dd->n_security_groups++]
+                    = xstrdup(json_string(sg));
+            }
+        }
+        qsort(dd->security_groups, dd->n_security_groups,
+              sizeof *dd->security_groups, compare_strings);
+    }
     const struct json *pairs = json_member(j, "allowed_address_pairs");
     if (pairs && pairs->type == JSON_ARRAY) {
         size_t n = json_array(pairs)->n;
@@ -132,6 +158,11 @@ device_details_clone(struct device_details *dst,
     dst->network_type = nullable_strdup(src->network_type);
     dst->physical_network = nullable_strdup(src->physical_network);
     dst->device_owner = nullable_strdup(src->device_owner);
+    dst->security_groups = xcalloc(src->n_security_groups + 1,
+                                   sizeof *dst->security_groups);
+    for (size_t i = 0; i < src->n_security_groups; i++) {
+        dst->security_groups[i] = xstrdup(src->security_groups[i]);
+    }
     dst->fixed_ips = xcalloc(src->n_fixed_ips + 1, sizeof *dst->fixed_ips);
     for (size_t i = 0; i < src->n_fixed_ips; i++) {
         dst->fixed_ips[i] = xstrdup(src->fixed_ips[i]);
@@ -162,8 +193,14 @@ device_details_equal(const struct device_details *a,
         || !str_eq(a->physical_network, b->physical_network)
         || a->port_security_enabled != b->port_security_enabled
         || !str_eq(a->device_owner, b->device_owner)
-        || a->n_fixed_ips != b->n_fixed_ips || a->n_pairs != b->n_pairs) {
+        || a->n_fixed_ips != b->n_fixed_ips || a->n_pairs != b->n_pairs
+        || a->n_security_groups != b->n_security_groups) {
         return false;
+    }
+    for (size_t i = 0; i < a->n_security_groups; i++) {
+        if (strcmp(a->security_groups[i], b->security_groups[i])) {
+            return false;
+        }
     }
     for (size_t i = 0; i < a->n_fixed_ips; i++) {
         if (strcmp(a->fixed_ips[i], b->fixed_ips[i])) {

@@ -37,6 +37,8 @@ struct device_details {
     size_t n_pairs;
     bool port_security_enabled;
     char *device_owner;
+    char **security_groups;     /* Sorted ids; only from the port cache. */
+    size_t n_security_groups;
 };
 
 /* Decodes one details object.  Returns NULL and fills '*dd', or a malloc'd

@@ -224,6 +224,11 @@ port_cache_details_from_ovo(const struct json *primitive, const char *host,
         }
         json_object_put(d, "allowed_address_pairs", pairs);
 
+        const struct json *sgs = json_member(port, "security_group_ids");
+        json_object_put(d, "security_groups",
+                        sgs && sgs->type == JSON_ARRAY
+                        ? json_clone(sgs) : json_array_create_empty());
+
         const struct json *sec = ovo_data(json_member(port, "security"),
                                           "PortSecurity");
         json_object_put(d, "port_security_enabled", json_boolean_create(

@@ -95,6 +95,10 @@ test_details_from_pull(void)
           "admin state and port security");
     check(!strcmp(dd.device_owner, "compute:nova"), "device_owner");
     check(rev == 2, "revision_number");
+    check(dd.n_security_groups == 1
+          && !strcmp(dd.security_groups[0],
+                     "98f115bd-2e9d-4626-aec4-83d4a1e04e0e"),
+          "security_group_ids");
     device_details_destroy(&dd);
 
     error = port_cache_details_from_ovo(port, "compute2", &dd, &rev);
