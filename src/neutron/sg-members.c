@@ -342,6 +342,9 @@ sg_members_get(const struct sg_members *m, const char *sg_id, bool ipv6,
             n++;
         }
     }
+    if (!n) {
+        return 0;
+    }
     qsort(members, n, sizeof *members, compare_members);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
