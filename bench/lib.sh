@@ -54,7 +54,23 @@ ofctl() { in_ns ovs-ofctl "$@"; }
 
 # --- the control plane -------------------------------------------------------
 
+# What the reference agent needs beyond neutron-server's packages: sudo,
+# through which it starts its privsep daemons, and conntrack, which its
+# openvswitch firewall runs.  Neither has a service to start.
+bench_deps() {
+    local missing=() p
+    for p in sudo conntrack; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install \
+        -y -qq --no-install-recommends "${missing[@]}" >&2 \
+        || die "cannot install ${missing[*]}"
+}
+
 stack_up() {
+    bench_deps
     "$top/scripts/stack" up >&2
     set -a; eval "$("$top/scripts/stack" env)"; set +a
     # The broker's firehose lets the benchmark see, for both agents alike,
