@@ -56,6 +56,7 @@ enum opt_type {
     OT_DATAPATH,                /* char *, "system" or "netdev". */
     OT_MAPPINGS,                /* bridge_mappings. */
     OT_TUNNELS,                 /* tunnel_types. */
+    OT_LIST,                    /* struct svec, a comma-separated list. */
     OT_SPECIAL,                 /* Checked in agent_config_check(). */
 };
 
@@ -90,7 +91,7 @@ enum opt_id {
     O_MINIMIZE_POLLING, O_REPORT_INTERVAL, O_DROP_FLOWS_ON_START,
     O_VETH_MTU, O_VXLAN_UDP_PORT, O_DONT_FRAGMENT, O_TUNNEL_CSUM,
     O_EXPLICITLY_EGRESS_DIRECT, O_ENABLE_DISTRIBUTED_ROUTING,
-    O_FIREWALL_DRIVER, O_ENABLE_SECURITY_GROUP,
+    O_FIREWALL_DRIVER, O_ENABLE_SECURITY_GROUP, O_PERMITTED_ETHERTYPES,
     O_CONTROL_EXCHANGE, O_RPC_RESPONSE_TIMEOUT, O_AMQP_DURABLE_QUEUES,
     O_AMQP_AUTO_DELETE, O_RABBIT_QUORUM_QUEUE, O_RABBIT_HA_QUEUES,
     O_RABBIT_TRANSIENT_QUEUES_TTL, O_RABBIT_QUORUM_DELIVERY_LIMIT,
@@ -203,6 +204,8 @@ static const struct opt opts[N_OPTS] = {
         OT_SPECIAL, NULL, NOT_STORED, PROG_ALL),
     OPT(O_ENABLE_SECURITY_GROUP, "securitygroup", "enable_security_group",
         NULL, OT_BOOL, "true", CFG(enable_security_group), PROG_ALL),
+    OPT(O_PERMITTED_ETHERTYPES, "securitygroup", "permitted_ethertypes",
+        NULL, OT_LIST, "", CFG(permitted_ethertypes), PROG_ALL),
 
     /* oslo.messaging: transport.py, rpc/client.py, _drivers/amqp.py and
      * _drivers/impl_rabbit.py.  Neutron sets control_exchange to
@@ -688,6 +691,11 @@ convert(enum opt_id id, const char *s, struct agent_config *cfg)
 
     case OT_TUNNELS:
         return parse_tunnel_types(s, cfg);
+
+    case OT_LIST:
+        svec_clear(dst);
+        ini_parse_list(s, dst);
+        return NULL;
 
     case OT_SPECIAL:
         return NULL;
@@ -1258,6 +1266,7 @@ agent_config_destroy(struct agent_config *cfg)
         free(cfg->tunnel_type_names[i]);
     }
     free(cfg->tunnel_type_names);
+    svec_destroy(&cfg->permitted_ethertypes);
     free(cfg->unixctl_path);
     free(cfg->control_exchange);
     free(cfg->rabbit_ssl_ca_file);

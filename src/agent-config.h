@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "svec.h"
 
 /* What --version prints. */
 #define OVSAGENT_VERSION "0.1.0"
@@ -92,6 +93,7 @@ struct agent_config {
     /* [securitygroup] */
     enum fw_driver firewall_driver;
     bool enable_security_group; /* true */
+    struct svec permitted_ethertypes;   /* "0x..." strings; empty. */
 
     /* oslo.messaging: [DEFAULT] and [oslo_messaging_rabbit]. */
     char *control_exchange;     /* "neutron" */

@@ -11,6 +11,7 @@
 #include "agent/base-flows.h"
 #include "agent/ports.h"
 #include "neutron/port-cache.h"
+#include "neutron/sg-cache.h"
 #include "json-util.h"
 #include "neutron/plugin-api.h"
 #include "openvswitch/poll-loop.h"
@@ -79,6 +80,10 @@ struct agent {
  * reference does not consume them either. */
 #define PORT_PUSH_TOPIC "neutron-vo-Port-" PORT_CACHE_PORT_VERSION
 #define NETWORK_PUSH_TOPIC "neutron-vo-Network-1.1"
+/* With the openvswitch firewall, security groups and their rules too. */
+#define SG_PUSH_TOPIC "neutron-vo-SecurityGroup-" SG_CACHE_GROUP_VERSION
+#define SG_RULE_PUSH_TOPIC \
+    "neutron-vo-SecurityGroupRule-" SG_CACHE_RULE_VERSION
 
 /* A cookie as the reference draws them: uniform in [0, 2**64 - 2], so that
  * it is never the all-ones "no cookie" value. */
@@ -148,7 +153,16 @@ agent_notify(void *a_, const char *topic, const char *method,
         return;
     }
     bool deleted = !strcmp(event, "deleted");
-    if (!strcmp(topic, PORT_PUSH_TOPIC)) {
+    if (!strcmp(topic, SG_PUSH_TOPIC) || !strcmp(topic, SG_RULE_PUSH_TOPIC)) {
+        size_t n_bad = (!strcmp(topic, SG_PUSH_TOPIC)
+                        ? ports_push_security_groups(a->ports, list, deleted)
+                        : ports_push_security_group_rules(a->ports, list,
+                                                          deleted));
+        if (n_bad) {
+            VLOG_WARN_RL(&rl, "%s: %"PRIuSIZE" malformed objects ignored",
+                         topic, n_bad);
+        }
+    } else if (!strcmp(topic, PORT_PUSH_TOPIC)) {
         size_t n_bad = ports_push_ports(a->ports, list, deleted);
         if (n_bad) {
             VLOG_WARN_RL(&rl, "%s: %"PRIuSIZE" malformed Port objects "
@@ -206,6 +220,10 @@ agent_create(const struct agent_config *cfg)
         a->rpc = rpc_create(cfg);
         rpc_listen_fanout(a->rpc, PORT_PUSH_TOPIC, agent_notify, a);
         rpc_listen_fanout(a->rpc, NETWORK_PUSH_TOPIC, agent_notify, a);
+        if (cfg->firewall_driver == FW_OPENVSWITCH) {
+            rpc_listen_fanout(a->rpc, SG_PUSH_TOPIC, agent_notify, a);
+            rpc_listen_fanout(a->rpc, SG_RULE_PUSH_TOPIC, agent_notify, a);
+        }
     } else {
         VLOG_INFO("no transport_url: bridges are set up but ports are not "
                   "wired, and the server is not told about this agent");

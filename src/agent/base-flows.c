@@ -6,6 +6,7 @@
  */
 #include <config.h>
 #include "agent/base-flows.h"
+#include "agent/fw-flows.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -130,29 +131,7 @@ base_flows_int(struct flow_table *ft, const struct agent_config *cfg,
     }
 
     if (cfg->firewall_driver == FW_OPENVSWITCH) {
-        /* The reference writes these through ovs-ofctl with OpenFlow 1.0,
-         * which marks them reset_counts; we set the flag so that the
-         * switch holds the same flows. */
-        enum ofputil_flow_mod_flags rc = OFPUTIL_FF_RESET_COUNTS;
-        static const int drop_tables[] = {
-            BASE_EGRESS_TABLE, RULES_EGRESS_TABLE, ACCEPT_OR_INGRESS_TABLE,
-            BASE_INGRESS_TABLE, RULES_INGRESS_TABLE,
-        };
-        for (size_t i = 0; i < ARRAY_SIZE(drop_tables); i++) {
-            add(ft, rc, "table=%d,priority=0,actions=drop", drop_tables[i]);
-        }
-        add(ft, rc, "table=%d,priority=110,ct_state=+trk,"
-            "actions=ct_clear,resubmit(,%d)", BASE_EGRESS_TABLE,
-            BASE_EGRESS_TABLE);
-        add(ft, rc, "table=%d,priority=1,actions=NORMAL",
-            ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
-        add(ft, rc, "table=%d,priority=1,actions=resubmit(,%d)",
-            ACCEPTED_EGRESS_TRAFFIC_TABLE,
-            ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
-        add(ft, rc, "table=%d,priority=0,actions=drop",
-            ACCEPTED_INGRESS_TRAFFIC_TABLE);
-        add(ft, rc, "table=%d,priority=0,actions=drop",
-            DROPPED_TRAFFIC_TABLE);
+        fw_flows_init(ft, OWNER);
     }
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "agent-config.h"
+#include "agent/firewall.h"
+#include "agent/fw-flows.h"
 #include "agent/local-vlan.h"
 #include "agent/port-flows.h"
 #include "neutron/device-details.h"
@@ -109,6 +111,7 @@ struct ports {
     struct shash networks;      /* Network key -> struct network. */
     struct local_vlans *vlans;
     struct port_cache *cache;   /* The server's Port objects, for details. */
+    struct firewall *fw;        /* NULL unless firewall_driver=openvswitch. */
 
     unsigned int idl_seqno;
     bool scanned_once;
@@ -150,6 +153,9 @@ ports_create(const struct agent_config *cfg, struct vswitch *vs,
     shash_init(&ps->networks);
     ps->vlans = local_vlans_create();
     ps->cache = port_cache_create(cfg->host);
+    if (cfg->firewall_driver == FW_OPENVSWITCH) {
+        ps->fw = firewall_create(cfg, br->integ);
+    }
     sset_init(&ps->first_pass);
     ps->refresh_tunnels = true;
     return ps;
@@ -186,6 +192,7 @@ ports_destroy(struct ports *ps)
     shash_destroy(&ps->networks);
     local_vlans_destroy(ps->vlans);
     port_cache_destroy(ps->cache);
+    firewall_destroy(ps->fw);
     sset_destroy(&ps->first_pass);
     free(ps->br.phys);
     free(ps);
@@ -324,6 +331,33 @@ port_dead(struct ports *ps, struct port *p)
     }
 }
 
+/* Where the firewall's egress-direct flows send a port's traffic that is
+ * not for a local port (fw-flows.h). */
+static int
+egress_direct_ofport(const struct ports *ps, const struct device_details *dd)
+{
+    const struct agent_config *cfg = ps->cfg;
+    if (!cfg->explicitly_egress_direct) {
+        return FW_EGRESS_DIRECT_OFF;
+    }
+    int ofport = -1;
+    const char *t = dd->network_type;
+    if (!strcmp(t, "vxlan") || !strcmp(t, "gre") || !strcmp(t, "geneve")) {
+        ofport = vswitch_get_ofport(ps->vs, cfg->integration_bridge,
+                                    cfg->int_peer_patch_port);
+    } else if (!strcmp(t, "vlan")) {
+        int i = physnet_index(ps, dd->physical_network);
+        if (i >= 0) {
+            char *patch = vswitch_int_patch_name(
+                cfg->bridge_mappings[i].bridge);
+            ofport = vswitch_get_ofport(ps->vs, cfg->integration_bridge,
+                                        patch);
+            free(patch);
+        }
+    }
+    return ofport > 0 ? ofport : FW_EGRESS_DIRECT_NO_PATCH;
+}
+
 /* Wires 'p' as its (found, admin-up) details say. */
 static void
 port_wire(struct ports *ps, struct port *p)
@@ -365,9 +399,12 @@ port_wire(struct ports *ps, struct port *p)
     if (ps->cfg->firewall_driver == FW_NOOP) {
         port_flows_antispoof(integ, o, p->ofport, dd);
     } else {
-        /* The openvswitch firewall provides the anti-spoofing; its
-         * per-port flows are the security-group work. */
+        /* The openvswitch firewall provides the anti-spoofing, with the
+         * port's filter; the port is reported up once that is in place
+         * too (ports_check_wiring()). */
         flow_table_clear_owner(integ, o);
+        firewall_set_port(ps->fw, p->id, p->ofport, lv, dd,
+                          egress_direct_ofport(ps, dd));
     }
     free(o);
 
@@ -398,6 +435,9 @@ port_apply_details(struct ports *ps, struct port *p,
         port_dead(ps, p);
         if (p->net) {
             network_unbind(ps, p);
+        }
+        if (ps->fw) {
+            firewall_remove_port(ps->fw, p->id);
         }
         sset_find_and_delete(&ps->first_pass, p->id);
         return;
@@ -549,6 +589,9 @@ ports_scan(struct ports *ps)
             free(o);
             vswitch_forget_port(ps->vs, p->name);
             network_unbind(ps, p);
+            if (ps->fw) {
+                firewall_remove_port(ps->fw, p->id);
+            }
             p->want = REPORT_DOWN;
             sset_find_and_delete(&ps->first_pass, p->id);
         }
@@ -565,8 +608,18 @@ ports_check_wiring(struct ports *ps)
         if (!p->wiring || !p->present || !p->net) {
             continue;
         }
+        uint64_t seq_int = p->seq_int;
+        if (ps->fw) {
+            /* Its filter, too, must be in place: the port is open to
+             * nothing until then, as with the reference. */
+            uint64_t seq_fw = firewall_port_seqno(ps->fw, p->id);
+            if (!seq_fw) {
+                continue;
+            }
+            seq_int = MAX(seq_int, seq_fw);
+        }
         if (vswitch_port_tag(ps->vs, p->name) != p->net->lv
-            || !of_bridge_flows_installed(ps->br.integ, p->seq_int)
+            || !of_bridge_flows_installed(ps->br.integ, seq_int)
             || (ps->br.tun && !of_bridge_flows_installed(ps->br.tun,
                                                          p->seq_tun))
             || (p->phys_bridge && !of_bridge_flows_installed(p->phys_bridge,
@@ -791,6 +844,9 @@ void
 ports_run(struct ports *ps, struct rpc *rpc)
 {
     ports_scan(ps);
+    if (ps->fw) {
+        firewall_run(ps->fw, rpc);
+    }
     ports_check_wiring(ps);
 
     if (!ps->first_pass_done && ps->scanned_once
@@ -813,6 +869,9 @@ ports_wait(struct ports *ps)
 {
     if (ps->retry_at > time_msec()) {
         poll_timer_wait_until(ps->retry_at);
+    }
+    if (ps->fw) {
+        firewall_wait(ps->fw);
     }
     /* Wiring completes when a barrier comes back (of-bridge wakes us) or
      * when the IDL shows the tag (the IDL wakes us). */
@@ -846,6 +905,9 @@ ports_port_delete(struct ports *ps, const char *port_id)
         p->gen++;
         port_dead(ps, p);
         network_unbind(ps, p);
+        if (ps->fw) {
+            firewall_remove_port(ps->fw, p->id);
+        }
     }
 }
 
@@ -878,8 +940,27 @@ size_t
 ports_push_ports(struct ports *ps, const struct json *resource_list,
                  bool deleted)
 {
+    if (ps->fw) {
+        /* Every port of the cloud is pushed: the firewall keeps the
+         * addresses of the members of the remote groups it uses. */
+        firewall_push_ports(ps->fw, resource_list, deleted);
+    }
     return port_cache_push(ps->cache, resource_list, deleted, port_pushed,
                            ps);
+}
+
+size_t
+ports_push_security_groups(struct ports *ps, const struct json *list,
+                           bool deleted)
+{
+    return ps->fw ? firewall_push_groups(ps->fw, list, deleted) : 0;
+}
+
+size_t
+ports_push_security_group_rules(struct ports *ps, const struct json *list,
+                                bool deleted)
+{
+    return ps->fw ? firewall_push_rules(ps->fw, list, deleted) : 0;
 }
 
 void
@@ -887,6 +968,9 @@ ports_resync(struct ports *ps)
 {
     /* Pushes sent while the session was down are lost: pull again. */
     port_cache_clear(ps->cache);
+    if (ps->fw) {
+        firewall_resync(ps->fw);
+    }
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;
@@ -931,6 +1015,9 @@ ports_format(const struct ports *ps, struct ds *s)
                       report_name(p->reported));
     }
     free(nodes);
+    if (ps->fw) {
+        firewall_format(ps->fw, s);
+    }
     ds_put_cstr(s, "local VLANs:\n");
     local_vlans_format(ps->vlans, s);
 }

@@ -539,6 +539,25 @@ compare_strings(const void *a_, const void *b_)
     return strcmp(*a, *b);
 }
 
+uint32_t
+flow_table_installed_max_conj_id(const struct flow_table *ft,
+                                 const uint8_t *tables, size_t n_tables)
+{
+    uint32_t max = 0;
+    const struct ft_flow *f;
+    HMAP_FOR_EACH (f, node, &ft->installed) {
+        if (!memchr(tables, f->table_id, n_tables)) {
+            continue;
+        }
+        struct match m;
+        minimatch_expand(&f->match, &m);
+        if (m.wc.masks.conj_id && m.flow.conj_id > max) {
+            max = m.flow.conj_id;
+        }
+    }
+    return max;
+}
+
 void
 flow_table_format_desired(const struct flow_table *ft, struct ds *out)
 {

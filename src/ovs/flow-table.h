@@ -74,6 +74,12 @@ void flow_table_installed_set_empty(struct flow_table *);
 
 size_t flow_table_n_installed(const struct flow_table *);
 
+/* The highest conj_id that an installed flow of one of 'tables' matches,
+ * or 0: where the openvswitch firewall resumes its conjunction ids. */
+uint32_t flow_table_installed_max_conj_id(const struct flow_table *,
+                                          const uint8_t *tables,
+                                          size_t n_tables);
+
 /* Seqno of the desired state that is fully installed, or 0. */
 uint64_t flow_table_installed_seqno(const struct flow_table *);
 

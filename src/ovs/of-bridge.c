@@ -92,6 +92,7 @@ struct of_bridge {
     bool canary_found;
 
     bool ever_complete;             /* Flows were once all in place. */
+    bool ever_read;                 /* A flow dump once completed. */
 
     /* Counters, shown by ovsagent/show. */
     unsigned int n_connects;
@@ -279,6 +280,7 @@ static void
 of_bridge_dump_done(struct of_bridge *ob)
 {
     size_t n = flow_table_n_installed(ob->ft);
+    ob->ever_read = true;
     VLOG_INFO("%s: OpenFlow connected (dpid %016"PRIx64"), %"PRIuSIZE
               " flows installed", ob->name, ob->dpid, n);
     if (!n && ob->ever_complete) {
@@ -543,6 +545,12 @@ const char *
 of_bridge_name(const struct of_bridge *ob)
 {
     return ob->name;
+}
+
+bool
+of_bridge_flows_read(const struct of_bridge *ob)
+{
+    return ob->ever_read;
 }
 
 bool

@@ -66,6 +66,10 @@ bool of_bridge_is_connected(const struct of_bridge *);
  * 'seqno' (see flow_table_desired_seqno()), confirmed by a barrier. */
 bool of_bridge_flows_installed(const struct of_bridge *, uint64_t seqno);
 
+/* True once the flows the switch held when the agent first connected have
+ * been read (the installed flows of of_bridge_flows() are then known). */
+bool of_bridge_flows_read(const struct of_bridge *);
+
 /* True if the switch holds every flow desired right now. */
 bool of_bridge_in_sync(const struct of_bridge *);
 

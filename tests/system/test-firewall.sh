@@ -1,0 +1,195 @@
+#!/bin/bash
+# The openvswitch (conntrack) firewall against the real neutron-server
+# 21.0.0, on real packets: VMs are network namespaces on a userspace switch,
+# whose conntrack is inside ovs-vswitchd.  The default group lets its
+# members talk and keeps others out; an egress-only group blocks incoming
+# ping; an ingress ICMP rule from a CIDR lets it in and its removal blocks
+# it again; an established TCP connection survives unrelated rule changes;
+# a remote-group rule follows the group's membership; spoofed source
+# addresses and MACs are dropped.
+. "$(dirname "$0")/lib.sh"
+sandbox_init
+
+stack_private
+if ! "$TOP/scripts/stack" up > "$SANDBOX/stack-up.log" 2>&1; then
+    tail -n 30 "$SANDBOX/stack-up.log" | sed 's/^/# /'
+    fail "the Neutron stack did not come up"
+fi
+eval "$("$TOP/scripts/stack" env)"
+ok "RabbitMQ, MariaDB and neutron-server are up"
+
+PROJECT=f1ea11f1ea11f1ea11f1ea11f1ea11f1
+api() {     # api METHOD PATH [JSON]
+    curl -sS --max-time 30 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
+        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
+        -H "Content-Type: application/json" ${3:+-d "$3"}
+}
+port_is() { [ "$(api GET "/ports/$1" | jq -r .port.status)" = "$2" ]; }
+
+HOSTNAME_HV=hv-$SANDBOX_ID
+ovs_start hv netdev
+uplink=$(netns_uplink hv)
+ip -n "$(ovs_netns hv)" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
+agent_conf hv "DEFAULT.host=$HOSTNAME_HV" \
+    "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_LINK" \
+    "agent.tunnel_types=vxlan" "agent.report_interval=5" \
+    "securitygroup.firewall_driver=openvswitch" > "$SANDBOX/hv.ini"
+ALLOWED_LOG_PATTERNS=("retrying in" "connection refused")
+agent_start a1 hv "$SANDBOX/hv.ini"
+
+net=$(api POST /networks "{\"network\":{\"name\":\"fw-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
+api POST /subnets "{\"subnet\":{\"network_id\":\"$net\",\"cidr\":\"10.67.0.0/24\",\"ip_version\":4,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+
+# new_port NAME [GROUP...]: prints "id mac ip"; no GROUP: the default one.
+new_port() {
+    local name=$1 sgs=""
+    shift
+    if [ $# -gt 0 ]; then
+        sgs=",\"security_groups\":[$(printf '"%s",' "$@" | sed 's/,$//')]"
+    fi
+    api POST /ports "{\"port\":{\"network_id\":\"$net\",\"name\":\"$name\",\"binding:host_id\":\"$HOSTNAME_HV\",\"device_owner\":\"compute:nova\",\"device_id\":\"$name\",\"tenant_id\":\"$PROJECT\"$sgs}}" \
+        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
+}
+new_group() {   # new_group NAME: a group with the two default egress rules
+    api POST /security-groups "{\"security_group\":{\"name\":\"$1\",\"tenant_id\":\"$PROJECT\"}}" \
+        | jq -r .security_group.id
+}
+add_rule() {    # add_rule GROUP JSON-FIELDS: prints the rule's id
+    api POST /security-group-rules "{\"security_group_rule\":{\"security_group_id\":\"$1\",\"tenant_id\":\"$PROJECT\",$2}}" \
+        | jq -r .security_group_rule.id
+}
+del_rule() { api DELETE "/security-group-rules/$1"; }
+set_groups() {  # set_groups PORT GROUP...
+    api PUT "/ports/$1" "{\"port\":{\"security_groups\":[$(printf '"%s",' "${@:2}" | sed 's/,$//')]}}" >/dev/null
+}
+
+eo=$(new_group "egress-only-$SANDBOX_ID")
+peer=$(new_group "peer-$SANDBOX_ID")
+check "two security groups created" -- test -n "$eo" -a -n "$peer" -a "$eo" != null
+read -r p1 mac1 ip1 < <(new_port vm1)
+read -r p2 mac2 ip2 < <(new_port vm2)
+read -r p3 mac3 ip3 < <(new_port vm3 "$eo")
+read -r p4 mac4 ip4 < <(new_port vm4)
+default=$(api GET "/security-groups?name=default&project_id=$PROJECT" | jq -r '.security_groups[0].id')
+check "four ports created, three in the default group" -- \
+    test -n "$p4" -a -n "$default" -a "$default" != null
+vif_add hv vm1 "$mac1" "$ip1/24" "$p1"
+vif_add hv vm2 "$mac2" "$ip2/24" "$p2"
+vif_add hv vm3 "$mac3" "$ip3/24" "$p3"
+vif_add hv vm4 "$mac4" "$ip4/24" "$p4"
+for p in "$p1" "$p2" "$p3" "$p4"; do
+    check "port $p ACTIVE" -- wait_until 30 port_is "$p" ACTIVE
+done
+of3=$(ovs_vsctl hv get Interface t-vm3 ofport)
+
+# --- the default group ------------------------------------------------------
+check "members of the default group ping each other" -- \
+    wait_until 10 vm_ping vm1 "$ip2"
+int_flows_have() { dump_flows hv br-int | grep -qF "$1"; }
+check "the firewall's conntrack flows are on br-int" -- \
+    int_flows_have "ct(table=72"
+check "a port of another group cannot ping into the default group" -- \
+    not vm_ping vm3 "$ip1"
+
+# --- an egress-only group, and an ICMP rule from a CIDR --------------------
+check "an egress-only group blocks incoming ping" -- not vm_ping vm1 "$ip3"
+icmp=$(add_rule "$eo" '"direction":"ingress","ethertype":"IPv4","protocol":"icmp","remote_ip_prefix":"10.67.0.0/24"')
+check "an ingress ICMP rule from the subnet lets ping in" -- \
+    wait_until 15 vm_ping vm1 "$ip3"
+del_rule "$icmp"
+check "removing the rule blocks ping again" -- \
+    wait_until 15 not vm_ping vm1 "$ip3"
+
+# --- an established connection across unrelated rule changes --------------
+tcp=$(add_rule "$eo" '"direction":"ingress","ethertype":"IPv4","protocol":"tcp","port_range_min":5001,"port_range_max":5001')
+cat > "$SANDBOX/echo-server.py" <<'EOF'
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5001))
+s.listen(1)
+c, _ = s.accept()
+while True:
+    d = c.recv(64)
+    if not d:
+        break
+    c.sendall(d)
+EOF
+cat > "$SANDBOX/echo-client.py" <<'EOF'
+import socket, sys, time
+ip, out = sys.argv[1], sys.argv[2]
+n = 0
+try:
+    s = socket.create_connection((ip, 5001), timeout=3)
+    while True:
+        s.sendall(b"x")
+        if s.recv(1) != b"x":
+            raise OSError("bad echo")
+        n += 1
+        with open(out + ".tmp", "w") as f:
+            f.write(str(n))
+        import os
+        os.replace(out + ".tmp", out)
+        time.sleep(0.05)
+except Exception as e:
+    with open(out, "w") as f:
+        f.write("broken %s" % e)
+EOF
+vm_exec vm3 "$OVSA_PYTHON" "$SANDBOX/echo-server.py" &
+server_pid=$!
+echoes() { cat "$SANDBOX/echoes" 2>/dev/null; }
+echoes_over() { local n; n=$(echoes); [[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt "$1" ]; }
+connect() { vm_exec vm1 "$OVSA_PYTHON" "$SANDBOX/echo-client.py" "$ip3" "$SANDBOX/echoes" & client_pid=$!; }
+listening() { vm_exec vm3 ss -ltn | grep -q ':5001 '; }
+wait_until 15 listening || true
+connect
+if ! wait_until 10 echoes_over 5; then
+    # The rule may have been written just after the first SYN: once more.
+    kill "$client_pid" 2>/dev/null; wait "$client_pid" 2>/dev/null
+    rm -f "$SANDBOX/echoes"
+    connect
+fi
+check "a TCP connection to an allowed port is established" -- \
+    wait_until 10 echoes_over 5
+udp_flow() { dump_flows hv br-int | grep -q "udp,reg5=$(printf '%#x' "$of3"),tp_dst=53"; }
+udp=$(add_rule "$eo" '"direction":"ingress","ethertype":"IPv4","protocol":"udp","port_range_min":53,"port_range_max":53')
+check "an unrelated rule is added to the group" -- wait_until 15 udp_flow
+del_rule "$udp"
+check "and removed again" -- wait_until 15 not udp_flow
+n=$(echoes)
+check "the established connection kept going through both changes" -- \
+    wait_until 10 echoes_over $((n + 20))
+kill "$client_pid" "$server_pid" 2>/dev/null
+wait "$client_pid" "$server_pid" 2>/dev/null
+del_rule "$tcp"
+
+# --- a remote-group rule follows membership -------------------------------
+add_rule "$eo" "\"direction\":\"ingress\",\"ethertype\":\"IPv4\",\"protocol\":\"icmp\",\"remote_group_id\":\"$peer\"" >/dev/null
+check "the group's remote-group rule is written" -- \
+    wait_until 15 int_flows_have "conjunction("
+check "a port outside the remote group cannot ping in" -- \
+    not vm_ping vm4 "$ip3"
+set_groups "$p4" "$default" "$peer"
+check "once the port joins the remote group, it can" -- \
+    wait_until 15 vm_ping vm4 "$ip3"
+check "a port of the default group still cannot" -- not vm_ping vm1 "$ip3"
+set_groups "$p4" "$default"
+check "once it leaves the group, it cannot again" -- \
+    wait_until 15 not vm_ping vm4 "$ip3"
+
+# --- anti-spoofing ----------------------------------------------------------
+check "vm2 pings vm1 from its own address" -- vm_ping vm2 "$ip1"
+vm_exec vm2 ip addr add 10.67.0.250/24 dev eth0
+check "a spoofed source address is dropped" -- \
+    not vm_exec vm2 ping -q -c 3 -i 0.2 -W 1 -I 10.67.0.250 "$ip1"
+vm_exec vm2 ip addr del 10.67.0.250/24 dev eth0
+vm_exec vm2 ip link set eth0 address fa:16:3e:de:ad:01
+vm_exec vm1 ip neigh flush all
+check "a spoofed source MAC is dropped" -- not vm_ping vm2 "$ip1"
+vm_exec vm2 ip link set eth0 address "$mac2"
+check "with its own MAC back, it pings again" -- \
+    wait_until 10 vm_ping vm2 "$ip1"
+
+ALLOWED_LOG_PATTERNS+=("objects ignored")
+agent_log_clean a1
+agent_stop a1
