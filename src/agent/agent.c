@@ -10,6 +10,7 @@
 #include "agent-config.h"
 #include "agent/base-flows.h"
 #include "agent/ports.h"
+#include "neutron/address-groups.h"
 #include "neutron/port-cache.h"
 #include "neutron/sg-cache.h"
 #include "json-util.h"
@@ -84,6 +85,7 @@ struct agent {
 #define SG_PUSH_TOPIC "neutron-vo-SecurityGroup-" SG_CACHE_GROUP_VERSION
 #define SG_RULE_PUSH_TOPIC \
     "neutron-vo-SecurityGroupRule-" SG_CACHE_RULE_VERSION
+#define AG_PUSH_TOPIC "neutron-vo-AddressGroup-" ADDRESS_GROUPS_VERSION
 
 /* A cookie as the reference draws them: uniform in [0, 2**64 - 2], so that
  * it is never the all-ones "no cookie" value. */
@@ -153,9 +155,12 @@ agent_notify(void *a_, const char *topic, const char *method,
         return;
     }
     bool deleted = !strcmp(event, "deleted");
-    if (!strcmp(topic, SG_PUSH_TOPIC) || !strcmp(topic, SG_RULE_PUSH_TOPIC)) {
+    if (!strcmp(topic, SG_PUSH_TOPIC) || !strcmp(topic, SG_RULE_PUSH_TOPIC)
+        || !strcmp(topic, AG_PUSH_TOPIC)) {
         size_t n_bad = (!strcmp(topic, SG_PUSH_TOPIC)
                         ? ports_push_security_groups(a->ports, list, deleted)
+                        : !strcmp(topic, AG_PUSH_TOPIC)
+                        ? ports_push_address_groups(a->ports, list, deleted)
                         : ports_push_security_group_rules(a->ports, list,
                                                           deleted));
         if (n_bad) {
@@ -223,6 +228,7 @@ agent_create(const struct agent_config *cfg)
         if (cfg->firewall_driver == FW_OPENVSWITCH) {
             rpc_listen_fanout(a->rpc, SG_PUSH_TOPIC, agent_notify, a);
             rpc_listen_fanout(a->rpc, SG_RULE_PUSH_TOPIC, agent_notify, a);
+            rpc_listen_fanout(a->rpc, AG_PUSH_TOPIC, agent_notify, a);
         }
     } else {
         VLOG_INFO("no transport_url: bridges are set up but ports are not "

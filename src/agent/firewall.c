@@ -11,6 +11,7 @@
 #include "agent-config.h"
 #include "agent/conj-ids.h"
 #include "agent/fw-flows.h"
+#include "neutron/address-groups.h"
 #include "neutron/device-details.h"
 #include "neutron/plugin-api.h"
 #include "neutron/port-cache.h"
@@ -42,7 +43,8 @@ static const uint8_t conj_tables[] = { 71, 72, 73, 81, 82 };
 struct fw_use {
     bool ingress;
     bool ipv6;
-    char *remote;               /* Remote security group id. */
+    bool ag;                    /* 'remote' is an address group. */
+    char *remote;               /* Remote group id. */
     uint32_t conj_id;           /* Of the "established" flow (even). */
 };
 
@@ -74,6 +76,7 @@ struct firewall {
 
     struct sg_cache *groups;
     struct sg_members *members;
+    struct address_groups *ags;
     struct conj_ids *conj;      /* NULL until br-int's flows are read. */
 
     struct shash ports;         /* Port id -> struct fw_port_state. */
@@ -82,6 +85,7 @@ struct firewall {
     struct sset used_groups;    /* Groups or remotes of the ports here. */
     struct sset pulled_groups;  /* Asked for once, found or not. */
     struct sset pulled_members; /* Remote groups whose ports were pulled. */
+    struct sset pulled_ags;     /* Address groups asked for once. */
     bool pull_busy;
     long long int retry_at;
     bool gc_needed;             /* A group may have lost its last user. */
@@ -102,11 +106,13 @@ firewall_create(const struct agent_config *cfg, struct of_bridge *integ)
     fw->ft = of_bridge_flows(integ);
     fw->groups = sg_cache_create();
     fw->members = sg_members_create();
+    fw->ags = address_groups_create();
     shash_init(&fw->ports);
     shash_init(&fw->lvs);
     sset_init(&fw->used_groups);
     sset_init(&fw->pulled_groups);
     sset_init(&fw->pulled_members);
+    sset_init(&fw->pulled_ags);
     return fw;
 }
 
@@ -180,6 +186,8 @@ firewall_destroy(struct firewall *fw)
     sset_destroy(&fw->used_groups);
     sset_destroy(&fw->pulled_groups);
     sset_destroy(&fw->pulled_members);
+    sset_destroy(&fw->pulled_ags);
+    address_groups_destroy(fw->ags);
     free(fw);
 }
 
@@ -258,7 +266,12 @@ port_data_ready(struct firewall *fw, const struct fw_port_state *p)
                                                             &n);
         for (size_t j = 0; j < n; j++) {
             const char *remote = rules[j]->remote_group_id;
+            const char *ag = rules[j]->remote_address_group_id;
             if (remote && !sset_contains(&fw->pulled_members, remote)) {
+                return false;
+            }
+            if (!remote && ag && !address_groups_has(fw->ags, ag)
+                && !sset_contains(&fw->pulled_ags, ag)) {
                 return false;
             }
         }
@@ -318,22 +331,22 @@ port_write(struct firewall *fw, struct fw_port_state *p)
                                  "skipped", p->id, r->id, sg);
                     continue;
                 }
-                if (r->remote_address_group_id && !r->remote_group_id) {
-                    continue;       /* Address groups: not followed yet. */
-                }
                 if (n_rules >= allocated) {
                     rules = x2nrealloc(rules, &allocated, sizeof *rules);
                 }
                 uint32_t conj_id = 0;
-                if (r->remote_group_id) {
-                    conj_id = (conj_ids_get(fw->conj, sg, r->remote_group_id,
-                                            r->ingress, r->ipv6)
+                const char *remote = (r->remote_group_id
+                                      ? r->remote_group_id
+                                      : r->remote_address_group_id);
+                if (remote) {
+                    conj_id = (conj_ids_get(fw->conj, sg, remote, r->ingress,
+                                            r->ipv6)
                                + 2 * fw_rule_priority_offset(r, true));
                     p->uses = xrealloc(p->uses,
                                        (p->n_uses + 1) * sizeof *p->uses);
                     p->uses[p->n_uses++] = (struct fw_use) {
-                        r->ingress, r->ipv6, xstrdup(r->remote_group_id),
-                        conj_id };
+                        r->ingress, r->ipv6, !r->remote_group_id,
+                        xstrdup(remote), conj_id };
                 }
                 rules[n_rules++] = (struct fw_rule) { r, conj_id };
             }
@@ -348,6 +361,7 @@ port_write(struct firewall *fw, struct fw_port_state *p)
     bool changed = n_old != p->n_uses;
     for (size_t i = 0; !changed && i < n_old; i++) {
         changed = (old[i].ingress != p->uses[i].ingress
+                   || old[i].ag != p->uses[i].ag
                    || old[i].ipv6 != p->uses[i].ipv6
                    || old[i].conj_id != p->uses[i].conj_id
                    || strcmp(old[i].remote, p->uses[i].remote));
@@ -424,7 +438,19 @@ lv_write(struct firewall *fw, struct fw_lv *l)
         for (size_t i = 0; i < p->n_uses; i++) {
             const struct fw_use *u = &p->uses[i];
             struct sg_member *m;
-            size_t n = sg_members_get(fw->members, u->remote, u->ipv6, &m);
+            size_t n;
+            if (u->ag) {
+                /* An address group's CIDRs come without MACs. */
+                const char **addrs;
+                n = address_groups_get(fw->ags, u->remote, u->ipv6, &addrs);
+                m = xcalloc(n ? n : 1, sizeof *m);
+                for (size_t j = 0; j < n; j++) {
+                    m[j].ip = addrs[j];
+                }
+                free(addrs);
+            } else {
+                n = sg_members_get(fw->members, u->remote, u->ipv6, &m);
+            }
             for (size_t j = 0; j < n; j++) {
                 bool v6;
                 char *addr = fw_normalize_cidr(m[j].ip, &v6);
@@ -524,6 +550,13 @@ members_changed(void *fw_, const char *sg)
     }
 }
 
+/* Marks dirty the networks whose ports' rules name address group 'ag'. */
+static void
+ag_changed(void *fw_, const char *ag)
+{
+    members_changed(fw_, ag);
+}
+
 /* Marks dirty the ports in group 'sg', and on deletion those whose rules
  * name it as their remote. */
 static void
@@ -571,6 +604,8 @@ firewall_gc(struct firewall *fw)
                 if (rules[j]->remote_group_id) {
                     sset_add(&used, rules[j]->remote_group_id);
                     sset_add(&remotes, rules[j]->remote_group_id);
+                } else if (rules[j]->remote_address_group_id) {
+                    sset_add(&used, rules[j]->remote_address_group_id);
                 }
             }
         }
@@ -593,6 +628,11 @@ firewall_gc(struct firewall *fw)
             sset_delete(&fw->pulled_groups, SSET_NODE_FROM_NAME(sg));
         }
     }
+    SSET_FOR_EACH_SAFE (sg, &fw->pulled_ags) {
+        if (!sset_contains(&used, sg)) {
+            sset_delete(&fw->pulled_ags, SSET_NODE_FROM_NAME(sg));
+        }
+    }
     sset_swap(&fw->used_groups, &used);
     sset_destroy(&used);
     sset_destroy(&remotes);
@@ -601,9 +641,22 @@ firewall_gc(struct firewall *fw)
 
 /* Pulls. */
 
+enum fw_pull_kind {
+    PULL_GROUPS,                /* SecurityGroup objects, with rules. */
+    PULL_MEMBERS,               /* The Ports of remote groups. */
+    PULL_ADDRESS_GROUPS,        /* AddressGroup objects. */
+};
+
+static const char *
+pull_kind_name(enum fw_pull_kind k)
+{
+    return (k == PULL_GROUPS ? "security groups"
+            : k == PULL_MEMBERS ? "remote group members" : "address groups");
+}
+
 struct fw_pull {
     struct firewall *fw;
-    bool members;               /* Ports of remote groups, else groups. */
+    enum fw_pull_kind kind;
     struct sset ids;
 };
 
@@ -614,14 +667,19 @@ pull_done(void *pl_, const char *error, const struct json *result)
     struct firewall *fw = pl->fw;
     fw->pull_busy = false;
     if (error) {
-        VLOG_WARN("pulling %s failed: %s",
-                  pl->members ? "remote group members" : "security groups",
-                  error);
+        VLOG_WARN("pulling %s failed: %s", pull_kind_name(pl->kind), error);
         fw->retry_at = time_msec() + RETRY_MS;
     } else {
         size_t n_bad;
         const char *id;
-        if (pl->members) {
+        if (pl->kind == PULL_ADDRESS_GROUPS) {
+            n_bad = address_groups_put(fw->ags, result, false, ag_changed,
+                                       fw);
+            SSET_FOR_EACH (id, &pl->ids) {
+                sset_add(&fw->pulled_ags, id);
+                ag_changed(fw, id);
+            }
+        } else if (pl->kind == PULL_MEMBERS) {
             n_bad = sg_members_put_ports(fw->members, result, false,
                                          members_changed, fw);
             SSET_FOR_EACH (id, &pl->ids) {
@@ -655,6 +713,7 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
 {
     struct sset groups = SSET_INITIALIZER(&groups);
     struct sset remotes = SSET_INITIALIZER(&remotes);
+    struct sset ags = SSET_INITIALIZER(&ags);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &fw->ports) {
         const struct fw_port_state *p = node->data;
@@ -675,9 +734,14 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
                                                                 sg, &n);
             for (size_t j = 0; j < n; j++) {
                 const char *r = rules[j]->remote_group_id;
+                const char *ag = rules[j]->remote_address_group_id;
                 if (r && !sset_contains(&fw->pulled_members, r)
                     && sset_count(&remotes) < PULL_BATCH) {
                     sset_add(&remotes, r);
+                } else if (!r && ag && !address_groups_has(fw->ags, ag)
+                           && !sset_contains(&fw->pulled_ags, ag)
+                           && sset_count(&ags) < PULL_BATCH) {
+                    sset_add(&ags, ag);
                 }
             }
         }
@@ -687,6 +751,7 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
     if (!sset_is_empty(&groups)) {
         pl = xzalloc(sizeof *pl);
         pl->fw = fw;
+        pl->kind = PULL_GROUPS;
         sset_clone(&pl->ids, &groups);
         const char **ids = sset_array(&groups);
         plugin_bulk_pull(rpc, "SecurityGroup", SG_CACHE_GROUP_VERSION, "id",
@@ -695,7 +760,7 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
     } else if (!sset_is_empty(&remotes)) {
         pl = xzalloc(sizeof *pl);
         pl->fw = fw;
-        pl->members = true;
+        pl->kind = PULL_MEMBERS;
         sset_clone(&pl->ids, &remotes);
         const char *r;
         SSET_FOR_EACH (r, &remotes) {
@@ -706,6 +771,15 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
                          "security_group_ids", ids, sset_count(&remotes),
                          pull_done, pl);
         free(ids);
+    } else if (!sset_is_empty(&ags)) {
+        pl = xzalloc(sizeof *pl);
+        pl->fw = fw;
+        pl->kind = PULL_ADDRESS_GROUPS;
+        sset_clone(&pl->ids, &ags);
+        const char **ids = sset_array(&ags);
+        plugin_bulk_pull(rpc, "AddressGroup", ADDRESS_GROUPS_VERSION, "id",
+                         ids, sset_count(&ags), pull_done, pl);
+        free(ids);
     }
     if (pl) {
         fw->pull_busy = true;
@@ -713,6 +787,7 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
     }
     sset_destroy(&groups);
     sset_destroy(&remotes);
+    sset_destroy(&ags);
 }
 
 void
@@ -788,6 +863,13 @@ firewall_push_rules(struct firewall *fw, const struct json *list,
 }
 
 size_t
+firewall_push_address_groups(struct firewall *fw, const struct json *list,
+                             bool deleted)
+{
+    return address_groups_put(fw->ags, list, deleted, ag_changed, fw);
+}
+
+size_t
 firewall_push_ports(struct firewall *fw, const struct json *list,
                     bool deleted)
 {
@@ -802,6 +884,8 @@ firewall_resync(struct firewall *fw)
     sg_members_clear(fw->members);
     sset_clear(&fw->pulled_groups);
     sset_clear(&fw->pulled_members);
+    address_groups_clear(fw->ags);
+    sset_clear(&fw->pulled_ags);
     /* Flows stay as they are until the data is back; then every port is
      * written again and only what changed meanwhile is sent. */
     struct shash_node *node;
@@ -821,11 +905,13 @@ firewall_format(const struct firewall *fw, struct ds *s)
     }
     ds_put_format(s, "firewall: openvswitch, %"PRIuSIZE" ports, %"PRIuSIZE
                   " security groups (%"PRIuSIZE" rules), %"PRIuSIZE
-                  " member ports, %"PRIuSIZE" member addresses on %"PRIuSIZE
-                  " networks, %"PRIuSIZE" conjunction keys\n",
+                  " member ports, %"PRIuSIZE" address groups, %"PRIuSIZE
+                  " member addresses on %"PRIuSIZE" networks, %"PRIuSIZE
+                  " conjunction keys\n",
                   shash_count(&fw->ports), sg_cache_n_groups(fw->groups),
                   sg_cache_n_rules(fw->groups),
-                  sg_members_n_ports(fw->members), n_addrs,
+                  sg_members_n_ports(fw->members),
+                  address_groups_count(fw->ags), n_addrs,
                   shash_count(&fw->lvs),
                   fw->conj ? conj_ids_count(fw->conj) : 0);
     ds_put_format(s, "firewall counters: port writes %llu, member address "

@@ -61,6 +61,8 @@ size_t firewall_push_groups(struct firewall *, const struct json *list,
                             bool deleted);
 size_t firewall_push_rules(struct firewall *, const struct json *list,
                            bool deleted);
+size_t firewall_push_address_groups(struct firewall *,
+                                    const struct json *list, bool deleted);
 size_t firewall_push_ports(struct firewall *, const struct json *list,
                            bool deleted);
 

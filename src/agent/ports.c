@@ -957,6 +957,13 @@ ports_push_security_groups(struct ports *ps, const struct json *list,
 }
 
 size_t
+ports_push_address_groups(struct ports *ps, const struct json *list,
+                          bool deleted)
+{
+    return ps->fw ? firewall_push_address_groups(ps->fw, list, deleted) : 0;
+}
+
+size_t
 ports_push_security_group_rules(struct ports *ps, const struct json *list,
                                 bool deleted)
 {

@@ -58,11 +58,13 @@ void ports_network_update(struct ports *, const char *network_id);
 size_t ports_push_ports(struct ports *, const struct json *resource_list,
                         bool deleted);
 
-/* neutron-vo-SecurityGroup and -SecurityGroupRule pushes, for the
+/* neutron-vo-SecurityGroup, -SecurityGroupRule and -AddressGroup pushes, for the
  * openvswitch firewall (ignored without it).  Return the number of
  * malformed objects dropped. */
 size_t ports_push_security_groups(struct ports *, const struct json *list,
                                   bool deleted);
+size_t ports_push_address_groups(struct ports *, const struct json *list,
+                                 bool deleted);
 size_t ports_push_security_group_rules(struct ports *,
                                        const struct json *list,
                                        bool deleted);

@@ -177,6 +177,23 @@ set_groups "$p4" "$default"
 check "once it leaves the group, it cannot again" -- \
     wait_until 15 not vm_ping vm4 "$ip3"
 
+# --- an address group as the remote ---------------------------------------
+ag=$(api POST /address-groups "{\"address_group\":{\"name\":\"ag-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\",\"addresses\":[\"$ip4/32\"]}}" | jq -r .address_group.id)
+check "an address group holding vm4's address" -- test -n "$ag" -a "$ag" != null
+add_rule "$eo" "\"direction\":\"ingress\",\"ethertype\":\"IPv4\",\"protocol\":\"icmp\",\"remote_address_group_id\":\"$ag\"" >/dev/null
+check "a rule from the address group lets its address ping in" -- \
+    wait_until 15 vm_ping vm4 "$ip3"
+check "and no other address" -- not vm_ping vm1 "$ip3"
+ag_addresses() {    # ag_addresses add|remove ADDRESS
+    api PUT "/address-groups/$ag/$1_addresses" "{\"addresses\":[\"$2\"]}" >/dev/null
+}
+ag_addresses remove "$ip4/32"
+ag_addresses add "$ip1/32"
+check "the group's addresses follow its updates" -- \
+    wait_until 15 vm_ping vm1 "$ip3"
+check "the address taken out of it is blocked again" -- \
+    wait_until 15 not vm_ping vm4 "$ip3"
+
 # --- anti-spoofing ----------------------------------------------------------
 check "vm2 pings vm1 from its own address" -- vm_ping vm2 "$ip1"
 vm_exec vm2 ip addr add 10.67.0.250/24 dev eth0
