@@ -293,8 +293,10 @@ net_create() {
 
 # port_create NET NAME: a port bound to the bench host, as nova creates it;
 # prints "id mac ip".
-port_create() {
-    api POST /ports "{\"port\":{\"network_id\":\"$1\",\"name\":\"$2\",\"binding:host_id\":\"$BENCH_HOST\",\"device_owner\":\"compute:nova\",\"device_id\":\"$2\",\"tenant_id\":\"$PROJECT\"}}" \
+port_create() {     # port_create NET_ID NAME [GROUP_ID...]
+    local sgs=""
+    [ $# -le 2 ] || sgs=",\"security_groups\":[$(printf '"%s",' "${@:3}" | sed 's/,$//')]"
+    api POST /ports "{\"port\":{\"network_id\":\"$1\",\"name\":\"$2\",\"binding:host_id\":\"$BENCH_HOST\",\"device_owner\":\"compute:nova\",\"device_id\":\"$2\",\"tenant_id\":\"$PROJECT\"$sgs}}" \
         | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
 }
 
