@@ -6,7 +6,8 @@
 # ping; an ingress ICMP rule from a CIDR lets it in and its removal blocks
 # it again; an established TCP connection survives unrelated rule changes;
 # a remote-group rule follows the group's membership; spoofed source
-# addresses and MACs are dropped.
+# addresses and MACs are dropped, allowed address pairs excepted; a port
+# without port security is not filtered.
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
@@ -206,6 +207,24 @@ check "a spoofed source MAC is dropped" -- not vm_ping vm2 "$ip1"
 vm_exec vm2 ip link set eth0 address "$mac2"
 check "with its own MAC back, it pings again" -- \
     wait_until 10 vm_ping vm2 "$ip1"
+
+# --- allowed address pairs ---------------------------------------------------
+api PUT "/ports/$p2" '{"port":{"allowed_address_pairs":[{"ip_address":"10.67.0.250"}]}}' >/dev/null
+vm_exec vm2 ip addr add 10.67.0.250/24 dev eth0
+check "an allowed address pair may be used as a source, and is a member" -- \
+    wait_until 15 vm_exec vm2 ping -q -c 1 -W 1 -I 10.67.0.250 "$ip1"
+vm_exec vm2 ip addr del 10.67.0.250/24 dev eth0
+
+# --- port security disabled ----------------------------------------------------
+read -r p5 mac5 ip5 < <(api POST /ports "{\"port\":{\"network_id\":\"$net\",\"name\":\"vm5\",\"binding:host_id\":\"$HOSTNAME_HV\",\"device_owner\":\"compute:nova\",\"device_id\":\"vm5\",\"tenant_id\":\"$PROJECT\",\"port_security_enabled\":false,\"security_groups\":[]}}" \
+    | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"')
+vif_add hv vm5 "$mac5" "$ip5/24" "$p5"
+check "a port without port security goes ACTIVE" -- wait_until 30 port_is "$p5" ACTIVE
+check "it is reachable with no rule letting anything in" -- \
+    wait_until 10 vm_ping vm1 "$ip5"
+vm_exec vm5 ip link set eth0 address fa:16:3e:de:ad:05
+vm_exec vm1 ip neigh flush all
+check "and may use a MAC of its own choosing" -- wait_until 10 vm_ping vm1 "$ip5"
 
 ALLOWED_LOG_PATTERNS+=("objects ignored")
 agent_log_clean a1
