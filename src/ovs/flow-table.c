@@ -149,8 +149,13 @@ flow_table_get_name(const struct flow_table *ft)
 static bool
 ft_same_content(const struct ft_flow *a, const struct ft_flow *b)
 {
-    return (ofpacts_equal(a->ofpacts, a->ofpacts_len,
-                          b->ofpacts, b->ofpacts_len)
+    /* Two parses of the same actions may differ in bytes that do not
+     * matter (an action's "compat" encoding, padding), so bytes that differ
+     * are compared again as text before the flow is sent again. */
+    return ((ofpacts_equal(a->ofpacts, a->ofpacts_len,
+                           b->ofpacts, b->ofpacts_len)
+             || ofpacts_equal_stringwise(a->ofpacts, a->ofpacts_len,
+                                         b->ofpacts, b->ofpacts_len))
             && !((a->flags ^ b->flags) & OFPUTIL_FF_STATE)
             && a->idle_timeout == b->idle_timeout
             && a->hard_timeout == b->hard_timeout);

@@ -422,6 +422,13 @@ of_bridge_send_batch(struct of_bridge *ob, struct flow_batch *batch)
     const struct ofputil_flow_mod *fm;
     LIST_FOR_EACH (fm, list_node, &batch->fms) {
         struct ofpbuf *inner = ofputil_encode_flow_mod(fm, proto);
+        if (VLOG_IS_DBG_ENABLED()) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            ofputil_flow_mod_format(&s, inner->data, NULL, NULL, 1);
+            VLOG_DBG("%s: bundle %"PRIu32": %s", ob->name, bc.bundle_id,
+                     ds_cstr(&s));
+            ds_destroy(&s);
+        }
         struct ofputil_bundle_add_msg bam = {
             .bundle_id = bc.bundle_id,
             .flags = flags,
