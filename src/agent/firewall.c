@@ -87,6 +87,7 @@ struct firewall {
     struct sset pulled_members; /* Remote groups whose ports were pulled. */
     struct sset pulled_ags;     /* Address groups asked for once. */
     bool pull_busy;
+    bool pull_needed;           /* Something may be missing: look. */
     long long int retry_at;
     bool gc_needed;             /* A group may have lost its last user. */
 
@@ -223,6 +224,7 @@ firewall_set_port(struct firewall *fw, const char *id, int ofport, int lv,
     p->seqno = 0;
     lv_get(fw, lv)->dirty = true;
     fw->gc_needed = true;
+    fw->pull_needed = true;
 }
 
 void
@@ -579,6 +581,7 @@ group_changed(void *fw_, const char *sg, bool deleted)
         }
     }
     fw->gc_needed = true;
+    fw->pull_needed = true;
 }
 
 /* Forgets the conjunction ids and the members of groups no port here uses
@@ -703,6 +706,7 @@ pull_done(void *pl_, const char *error, const struct json *result)
     }
     sset_destroy(&pl->ids);
     free(pl);
+    fw->pull_needed = true;
     poll_immediate_wake();
 }
 
@@ -784,6 +788,8 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
     if (pl) {
         fw->pull_busy = true;
         fw->n_pulls++;
+    } else {
+        fw->pull_needed = false;
     }
     sset_destroy(&groups);
     sset_destroy(&remotes);
@@ -803,7 +809,7 @@ firewall_run(struct firewall *fw, struct rpc *rpc)
             fw->ft, conj_tables, ARRAY_SIZE(conj_tables));
         fw->conj = conj_ids_create(max);
     }
-    if (rpc && rpc_is_ready(rpc) && !fw->pull_busy
+    if (rpc && rpc_is_ready(rpc) && fw->pull_needed && !fw->pull_busy
         && time_msec() >= fw->retry_at) {
         firewall_pull(fw, rpc);
     }
@@ -886,6 +892,7 @@ firewall_resync(struct firewall *fw)
     sset_clear(&fw->pulled_members);
     address_groups_clear(fw->ags);
     sset_clear(&fw->pulled_ags);
+    fw->pull_needed = true;
     /* Flows stay as they are until the data is back; then every port is
      * written again and only what changed meanwhile is sent. */
     struct shash_node *node;
