@@ -4,7 +4,7 @@
 # ovsagent on one switch and a private neutron-server.  The figures are not
 # judged here (a benchmark is not a timed test), except memory, which does
 # not depend on the machine's load.
-# run-tests: timeout=900
+# run-tests: timeout=1500
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
@@ -28,6 +28,13 @@ check "it compared every bridge and OVSDB table" -- \
 check "its summary says identical" -- \
     grep -qx '  vxlan-2ports noop: identical' "$SANDBOX/parity.out"
 check "it leaves no namespace behind" -- not ip netns pid "$BENCH_NS"
+fw_parity_ok() {
+    "$TOP/bench/parity" --fw openvswitch remote-group \
+        > "$SANDBOX/parity-fw.out" 2> "$SANDBOX/parity-fw.err"
+}
+if ! check "bench/parity with the openvswitch firewall and a remote-group rule: identical" -- fw_parity_ok; then
+    sed 's/^/# /' "$SANDBOX/parity-fw.out"; tail -n 20 "$SANDBOX/parity-fw.err" | sed 's/^/# /'
+fi
 
 # --- benchmark ------------------------------------------------------------------
 bench_ok() {
@@ -53,3 +60,20 @@ check "ovsagent's resident memory, idle, is at least 20 times below the referenc
     jq -e '.figures[] | select(.figure == "idle_rss_mb") | .ratio >= 20' "$json"
 check "it leaves no cgroup behind" -- \
     not test -d "/sys/fs/cgroup/cpuacct/$BENCH_CGROUP-ref"
+
+# --- the firewall at scale --------------------------------------------------------
+fw_scale_ok() {
+    "$TOP/bench/fw-scale" --smoke > "$SANDBOX/fw-scale.out" 2> "$SANDBOX/fw-scale.err"
+}
+if ! check "bench/fw-scale --smoke measures both agents" -- fw_scale_ok; then
+    tail -n 30 "$SANDBOX/fw-scale.err" | sed 's/^/# /'
+fi
+
+check "both agents' times to apply a rule change are in the table" -- \
+    bash -c "grep -E '^\| add one rule -> on the switch \(s\) \| [0-9.]+ \| [0-9.]+ \|' '$SANDBOX/fw-scale.out'"
+check "adding a rule sends ovsagent's 4 new flows and nothing else" -- \
+    bash -c "grep -qx '| add one rule: flow_mods sent | - | 4 | - |' '$SANDBOX/fw-scale.out'"
+check "adding a remote-group member sends its 2 flows and nothing else" -- \
+    bash -c "grep -qx '| add one member: flow_mods sent | - | 2 | - |' '$SANDBOX/fw-scale.out'"
+check "deleting them removes as many" -- \
+    bash -c "grep -qx '| delete one member: flow_mods sent | - | 2 | - |' '$SANDBOX/fw-scale.out' && grep -qx '| delete one rule: flow_mods sent | - | 4 | - |' '$SANDBOX/fw-scale.out'"
