@@ -826,10 +826,17 @@ firewall_run(struct firewall *fw, struct rpc *rpc)
             wrote = true;
         }
     }
-    SHASH_FOR_EACH (node, &fw->lvs) {
+    SHASH_FOR_EACH_SAFE (node, &fw->lvs) {
         struct fw_lv *l = node->data;
         if (l->dirty) {
             lv_write(fw, l);
+            if (shash_is_empty(&l->addrs)) {
+                /* No member flows left: the network's last filtered port
+                 * has gone (the reference leaves them behind). */
+                shash_destroy(&l->addrs);
+                shash_delete(&fw->lvs, node);
+                free(l);
+            }
         }
     }
     if (wrote) {
