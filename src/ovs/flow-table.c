@@ -396,20 +396,7 @@ flow_table_diff(struct flow_table *ft, size_t max)
     batch->seqno = ft->desired_seqno;
     batch->last = true;
     ovs_be64 our_cookie = htonll(ft->cookie);
-
-    /* Our own flows that nobody wants any more.  These go first so that an
-     * add with the same key later in the same batch wins. */
     struct ft_flow *f;
-    HMAP_FOR_EACH (f, node, &ft->installed) {
-        if (f->cookie == our_cookie
-            && !ft_find(&ft->desired, f->table_id, f->priority, &f->match)) {
-            if (batch->n >= max) {
-                batch->last = false;
-                goto done;
-            }
-            ft_batch_append(batch, ft, f, OFPFC_DELETE_STRICT);
-        }
-    }
 
     /* Missing or different flows.  An add replaces a flow with the same key
      * whatever its cookie, so a previous run's flow becomes ours in place. */
@@ -425,6 +412,21 @@ flow_table_diff(struct flow_table *ft, size_t max)
                 goto done;
             }
             ft_batch_append(batch, ft, f, OFPFC_ADD);
+        }
+    }
+
+    /* Our own flows that nobody wants any more, after the adds: a change
+     * too large for one bundle then makes before it breaks (a removed flow
+     * never has a key that is desired, so order does not matter within a
+     * bundle). */
+    HMAP_FOR_EACH (f, node, &ft->installed) {
+        if (f->cookie == our_cookie
+            && !ft_find(&ft->desired, f->table_id, f->priority, &f->match)) {
+            if (batch->n >= max) {
+                batch->last = false;
+                goto done;
+            }
+            ft_batch_append(batch, ft, f, OFPFC_DELETE_STRICT);
         }
     }
 

@@ -751,6 +751,7 @@ test_defaults(void)
           "enable_distributed_routing false");
     check(cfg->firewall_driver == FW_NOOP, "firewall_driver noop");
     check(cfg->enable_security_group, "enable_security_group true");
+    check(cfg->permitted_ethertypes.n == 0, "permitted_ethertypes empty");
     check(!cfg->ovs_all_ports, "ovs_all_ports false");
     check_str("unixctl_path", cfg->unixctl_path, NULL);
     check_int("n_config_files", cfg->n_config_files, 0);
@@ -867,6 +868,7 @@ static const char full_ini[] =
     "[securitygroup]\n"
     "firewall_driver = openvswitch\n"
     "enable_security_group = true\n"
+    "permitted_ethertypes = 0x4008, 0x88cc\n"
     "[unknown_section]\n"
     "whatever = 1\n";
 
@@ -934,6 +936,10 @@ test_all_options(void)
     check(cfg->tunnel_csum, "tunnel_csum");
     check(cfg->explicitly_egress_direct, "explicitly_egress_direct");
     check(cfg->firewall_driver == FW_OPENVSWITCH, "firewall openvswitch");
+    check(cfg->permitted_ethertypes.n == 2
+          && !strcmp(cfg->permitted_ethertypes.names[0], "0x4008")
+          && !strcmp(cfg->permitted_ethertypes.names[1], "0x88cc"),
+          "permitted_ethertypes, a list");
     check_str("fw_driver_name", fw_driver_name(cfg->firewall_driver),
               "openvswitch");
     check_str("fw_driver_name noop", fw_driver_name(FW_NOOP), "noop");

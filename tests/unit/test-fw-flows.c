@@ -369,6 +369,15 @@ test_unfiltered(void)
         .egress_direct = 2,
     };
     fw_flows_port_unfiltered(ft, "u", &p);
+    struct flow_table *et = flow_table_create("br-int", 0, NULL, 0);
+    char *ethertypes[] = { "0x4008", "lldp", "0x88CC" };
+    fw_flows_port_base(et, "e", &p, ethertypes, ARRAY_SIZE(ethertypes));
+    check(has_flow(et, "table=71, priority=95,reg5=0x9,dl_type=0x4008 "
+                   "actions=resubmit(,94)")
+          && has_flow(et, "reg5=0x9,dl_type=0x88cc actions=resubmit(,94)")
+          && count_matching(et, "dl_type=") == 2,
+          "permitted ethertypes pass egress; one not in hex is skipped");
+    flow_table_destroy(et);
     check(has_flow(ft, "table=60, priority=100,in_port=9 actions=set_field:"
                    "0x9->reg5,set_field:0x4->reg6,resubmit(,73)"),
           "no port security: straight to table 73");
