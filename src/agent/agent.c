@@ -10,6 +10,7 @@
 #include "agent-config.h"
 #include "agent/base-flows.h"
 #include "agent/ports.h"
+#include "agent/tunnels.h"
 #include "neutron/address-groups.h"
 #include "neutron/port-cache.h"
 #include "neutron/sg-cache.h"
@@ -64,6 +65,7 @@ struct agent {
     /* The control plane: NULL rpc without a transport_url. */
     struct rpc *rpc;
     struct ports *ports;
+    struct tunnels *tunnels;        /* NULL without tunnel_types. */
     struct agent_state *state;
     unsigned int rpc_seqno;         /* Last rpc_reconnect_seqno() seen. */
     unsigned int int_resets;        /* Last br-int switch reset count. */
@@ -86,6 +88,11 @@ struct agent {
 #define SG_RULE_PUSH_TOPIC \
     "neutron-vo-SecurityGroupRule-" SG_CACHE_RULE_VERSION
 #define AG_PUSH_TOPIC "neutron-vo-AddressGroup-" ADDRESS_GROUPS_VERSION
+/* Tunnels: the l2population FDB (fanout and this host's queue), and,
+ * without l2population, the endpoints the server announces. */
+#define L2POP_TOPIC "q-agent-notifier-l2population-update"
+#define TUNNEL_UPDATE_TOPIC "q-agent-notifier-tunnel-update"
+#define TUNNEL_DELETE_TOPIC "q-agent-notifier-tunnel-delete"
 
 /* A cookie as the reference draws them: uniform in [0, 2**64 - 2], so that
  * it is never the all-ones "no cookie" value. */
@@ -187,6 +194,43 @@ agent_notify(void *a_, const char *topic, const char *method,
     }
 }
 
+/* The tunnel casts: l2population's FDB, tunnel_update, tunnel_delete. */
+static void
+agent_tunnel_notify(void *a_, const char *topic, const char *method,
+                    const struct json *args)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    struct agent *a = a_;
+    size_t n_bad = 0;
+    if (!strcmp(method, "add_fdb_entries")) {
+        n_bad = tunnels_fdb_add(a->tunnels, json_member(args, "fdb_entries"));
+    } else if (!strcmp(method, "remove_fdb_entries")) {
+        n_bad = tunnels_fdb_remove(a->tunnels,
+                                   json_member(args, "fdb_entries"));
+    } else if (!strcmp(method, "update_fdb_entries")) {
+        n_bad = tunnels_fdb_update(a->tunnels,
+                                   json_member(args, "fdb_entries"));
+    } else if (!strcmp(method, "tunnel_update")
+               || !strcmp(method, "tunnel_delete")) {
+        const char *ip = json_member_string(args, "tunnel_ip");
+        const char *type = json_member_string(args, "tunnel_type");
+        if (!ip || !type) {
+            n_bad = 1;
+        } else if (!strcmp(method, "tunnel_update")) {
+            tunnels_endpoint_update(a->tunnels, ip, type);
+        } else {
+            tunnels_endpoint_delete(a->tunnels, ip, type);
+        }
+    } else {
+        VLOG_WARN_RL(&rl, "%s: unknown method %s; ignored", topic, method);
+        return;
+    }
+    if (n_bad) {
+        VLOG_WARN_RL(&rl, "%s %s: %"PRIuSIZE" malformed entries ignored",
+                     topic, method, n_bad);
+    }
+}
+
 struct agent *
 agent_create(const struct agent_config *cfg)
 {
@@ -216,6 +260,10 @@ agent_create(const struct agent_config *cfg)
             phys[n++] = a->bridges[i].ob;
         }
     }
+    if (pb.tun) {
+        a->tunnels = tunnels_create(cfg, a->vswitch, pb.tun);
+    }
+    pb.tunnels = a->tunnels;
     a->ports = ports_create(cfg, a->vswitch, &pb);
     free(phys);     /* ports_create() copied the pointers it needs. */
 
@@ -229,6 +277,13 @@ agent_create(const struct agent_config *cfg)
             rpc_listen_fanout(a->rpc, SG_PUSH_TOPIC, agent_notify, a);
             rpc_listen_fanout(a->rpc, SG_RULE_PUSH_TOPIC, agent_notify, a);
             rpc_listen_fanout(a->rpc, AG_PUSH_TOPIC, agent_notify, a);
+        }
+        if (a->tunnels) {
+            if (cfg->l2_population) {
+                rpc_listen(a->rpc, L2POP_TOPIC, agent_tunnel_notify, a);
+            }
+            rpc_listen(a->rpc, TUNNEL_UPDATE_TOPIC, agent_tunnel_notify, a);
+            rpc_listen(a->rpc, TUNNEL_DELETE_TOPIC, agent_tunnel_notify, a);
         }
     } else {
         VLOG_INFO("no transport_url: bridges are set up but ports are not "
@@ -253,6 +308,7 @@ agent_destroy(struct agent *a)
     free(a->bridges);
     rpc_destroy(a->rpc);
     ports_destroy(a->ports);
+    tunnels_destroy(a->tunnels);
     agent_state_destroy(a->state);
     of_listener_destroy(a->listener);
     vswitch_destroy(a->vswitch);
@@ -355,14 +411,26 @@ struct tunnel_sync_ctx {
     bool failed;
 };
 
+/* One tunnel_sync call, for one tunnel type. */
+struct tunnel_sync_call {
+    struct tunnel_sync_ctx *ctx;
+    char *type;
+};
+
 static void
-tunnel_sync_done(void *ctx_, const char *error)
+tunnel_sync_done(void *call_, const char *error, const struct json *result)
 {
-    struct tunnel_sync_ctx *ctx = ctx_;
+    struct tunnel_sync_call *call = call_;
+    struct tunnel_sync_ctx *ctx = call->ctx;
     if (error) {
-        VLOG_WARN("tunnel_sync failed: %s", error);
+        VLOG_WARN("tunnel_sync (%s) failed: %s", call->type, error);
         ctx->failed = true;
+    } else if (ctx->a->tunnels) {
+        /* Without l2population, a tunnel to every endpoint listed. */
+        tunnels_sync_result(ctx->a->tunnels, call->type, result);
     }
+    free(call->type);
+    free(call);
     if (--ctx->remaining) {
         return;
     }
@@ -392,8 +460,12 @@ agent_tunnel_sync(struct agent *a)
     ctx->a = a;
     ctx->remaining = cfg->n_tunnel_types;
     for (size_t i = 0; i < cfg->n_tunnel_types; i++) {
+        struct tunnel_sync_call *call = xmalloc(sizeof *call);
+        call->ctx = ctx;
+        call->type = xstrdup(cfg->tunnel_type_names[i]);
         plugin_tunnel_sync(a->rpc, cfg->host, cfg->local_ip,
-                           cfg->tunnel_type_names[i], tunnel_sync_done, ctx);
+                           cfg->tunnel_type_names[i], tunnel_sync_done,
+                           call);
     }
 }
 
@@ -427,6 +499,9 @@ agent_run_control_plane(struct agent *a)
     }
 
     ports_run(a->ports, a->rpc);
+    if (a->tunnels) {
+        tunnels_run(a->tunnels);
+    }
     bool ovs_ok = vswitch_is_synced(a->vswitch)
                   && of_bridge_is_connected(integ);
     agent_state_run(a->state, a->rpc, ovs_ok, ports_count(a->ports),
@@ -538,6 +613,9 @@ agent_format(const struct agent *a, struct ds *s)
     }
     agent_state_format(a->state, s);
     ports_format(a->ports, s);
+    if (a->tunnels) {
+        tunnels_format(a->tunnels, s);
+    }
 }
 
 bool

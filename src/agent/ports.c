@@ -13,6 +13,7 @@
 #include "agent/fw-flows.h"
 #include "agent/local-vlan.h"
 #include "agent/port-flows.h"
+#include "agent/tunnels.h"
 #include "neutron/device-details.h"
 #include "neutron/plugin-api.h"
 #include "neutron/port-cache.h"
@@ -290,6 +291,10 @@ network_bind(struct ports *ps, const struct device_details *dd)
     net->n_ports = 1;
     shash_add(&ps->networks, key, net);
     network_install_flows(ps, net);
+    if (ps->br.tunnels && !net->physnet && net->segid >= 0) {
+        tunnels_network_add(ps->br.tunnels, net->net_id, net->network_type,
+                            net->segid, net->lv);
+    }
     return net;
 }
 
@@ -303,6 +308,9 @@ network_unbind(struct ports *ps, struct port *p)
         return;
     }
     network_remove_flows(ps, net);
+    if (ps->br.tunnels) {
+        tunnels_network_remove(ps->br.tunnels, net->net_id);
+    }
     local_vlans_release(ps->vlans, net->net_id, net->segid);
     shash_find_and_delete(&ps->networks, net->key);
     free(net->key);

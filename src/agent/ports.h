@@ -35,6 +35,7 @@ struct ports_bridges {
     struct of_bridge *integ;
     struct of_bridge *tun;
     struct of_bridge **phys;
+    struct tunnels *tunnels;    /* Told of tunnel networks; may be NULL. */
 };
 
 struct ports *ports_create(const struct agent_config *, struct vswitch *,

@@ -233,33 +233,33 @@ plugin_report_state(struct rpc *rpc, struct json *state, int timeout_s,
 
 /* tunnel_sync. */
 
-struct simple_ctx {
-    plugin_simple_cb *cb;
+struct tunnel_sync_ctx {
+    plugin_tunnel_sync_cb *cb;
     void *aux;
 };
 
 static void
-simple_reply(void *ctx_, const struct json *result OVS_UNUSED,
-             const char *error)
+tunnel_sync_reply(void *ctx_, const struct json *result, const char *error)
 {
-    struct simple_ctx *ctx = ctx_;
-    ctx->cb(ctx->aux, error);
+    struct tunnel_sync_ctx *ctx = ctx_;
+    ctx->cb(ctx->aux, error, error ? NULL : result);
     free(ctx);
 }
 
 uint64_t
 plugin_tunnel_sync(struct rpc *rpc, const char *host, const char *tunnel_ip,
-                   const char *tunnel_type, plugin_simple_cb *cb, void *aux)
+                   const char *tunnel_type, plugin_tunnel_sync_cb *cb,
+                   void *aux)
 {
     struct json *args = json_object_create();
     json_object_put_string(args, "tunnel_ip", tunnel_ip);
     json_object_put_string(args, "tunnel_type", tunnel_type);
     json_object_put_string(args, "host", host);
-    struct simple_ctx *ctx = xmalloc(sizeof *ctx);
+    struct tunnel_sync_ctx *ctx = xmalloc(sizeof *ctx);
     ctx->cb = cb;
     ctx->aux = aux;
     return rpc_call(rpc, PLUGIN_TOPIC, "tunnel_sync", args, "1.4", NULL,
-                    CALL_TIMEOUT, simple_reply, ctx);
+                    CALL_TIMEOUT, tunnel_sync_reply, ctx);
 }
 
 /* bulk_pull. */

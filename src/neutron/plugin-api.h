@@ -54,11 +54,14 @@ typedef void plugin_report_cb(void *aux, const char *error,
 uint64_t plugin_report_state(struct rpc *, struct json *state, int timeout_s,
                              plugin_report_cb *, void *aux);
 
-/* tunnel_sync for one tunnel type; the result is ignored except errors. */
-typedef void plugin_simple_cb(void *aux, const char *error);
+/* tunnel_sync for one tunnel type.  On success 'result' is the answer
+ * ({"tunnels": [{"ip_address": ..., ...}, ...]}); the callee keeps
+ * nothing of it. */
+typedef void plugin_tunnel_sync_cb(void *aux, const char *error,
+                                   const struct json *result);
 uint64_t plugin_tunnel_sync(struct rpc *, const char *host,
                             const char *tunnel_ip, const char *tunnel_type,
-                            plugin_simple_cb *, void *aux);
+                            plugin_tunnel_sync_cb *, void *aux);
 
 /* bulk_pull (rpc-wire §3.8) of the objects of 'resource_type' (at
  * 'version') whose 'field' is one of 'values'.  On success 'result' is the

@@ -49,6 +49,14 @@ struct wanted_port {
     struct smap other_config;
 };
 
+/* A tunnel port the agent wants on the tunnel bridge (present), or wants
+ * gone (!present). */
+struct wanted_tunnel {
+    bool present;
+    char *type;
+    struct smap options;
+};
+
 struct vswitch {
     const struct agent_config *cfg;
     struct ovsdb_idl *idl;
@@ -60,6 +68,7 @@ struct vswitch {
     size_t n_bridges;           /* [0] br-int, [1] br-tun if tunnelling. */
 
     struct shash ports;         /* Port name -> struct wanted_port. */
+    struct shash tunnels;       /* Port name -> struct wanted_tunnel. */
 
     unsigned int n_txns;
     unsigned int last_seqno;    /* IDL seqno last compared. */
@@ -164,6 +173,7 @@ vswitch_create(const struct agent_config *cfg)
                                          cfg->of_listen_port));
     vs->manager_boot = manager_boot_create(cfg);
     shash_init(&vs->ports);
+    shash_init(&vs->tunnels);
 
     size_t n = 1 + (cfg->tunnel_types ? 1 : 0) + cfg->n_bridge_mappings;
     vs->bridges = xcalloc(n, sizeof *vs->bridges);
@@ -211,6 +221,13 @@ vswitch_destroy(struct vswitch *vs)
         free(wp);
     }
     shash_destroy(&vs->ports);
+    SHASH_FOR_EACH_SAFE (node, &vs->tunnels) {
+        struct wanted_tunnel *wt = node->data;
+        smap_destroy(&wt->options);
+        free(wt->type);
+        free(wt);
+    }
+    shash_destroy(&vs->tunnels);
     free(vs);
 }
 
@@ -503,6 +520,60 @@ ensure_distinct_dpids(struct vs_txn *t, const struct vswitch *vs)
     sset_destroy(&seen);
 }
 
+/* Creates the wanted tunnel ports of 'tun_br' and merges their options
+ * (keys named are written, others stay, as the reference's may_exist
+ * does); deletes those wanted gone, and forgets them once they are. */
+static void
+ensure_tunnels(struct vs_txn *t, struct vswitch *vs,
+               const struct ovsrec_bridge *tun_br)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, &vs->tunnels) {
+        struct wanted_tunnel *wt = node->data;
+        const struct ovsrec_port *port = find_port(tun_br, node->name);
+        if (!wt->present) {
+            if (port) {
+                ovsrec_bridge_update_ports_delvalue(tun_br, port);
+                note_change(t, "tunnel port deleted", node->name);
+            } else {
+                smap_destroy(&wt->options);
+                free(wt->type);
+                free(wt);
+                shash_delete(&vs->tunnels, node);
+            }
+            continue;
+        }
+        if (!port) {
+            struct ovsrec_interface *iface = ovsrec_interface_insert(t->txn);
+            ovsrec_interface_set_name(iface, node->name);
+            ovsrec_interface_set_type(iface, wt->type);
+            ovsrec_interface_set_options(iface, &wt->options);
+            struct ovsrec_port *np = ovsrec_port_insert(t->txn);
+            ovsrec_port_set_name(np, node->name);
+            ovsrec_port_set_interfaces(np, &iface, 1);
+            ovsrec_bridge_update_ports_addvalue(tun_br, np);
+            note_change(t, "tunnel port added", node->name);
+            continue;
+        }
+        const struct ovsrec_interface *iface = find_iface(tun_br, node->name);
+        if (!iface) {
+            continue;
+        }
+        if (strcmp(iface->type, wt->type)) {
+            ovsrec_interface_set_type(iface, wt->type);
+            note_change(t, "tunnel type", node->name);
+        }
+        const struct smap_node *sn;
+        SMAP_FOR_EACH (sn, &wt->options) {
+            if (!smap_has(&iface->options, sn->key, sn->value)) {
+                ovsrec_interface_update_options_setkey(iface, sn->key,
+                                                       sn->value);
+                note_change(t, "tunnel options", node->name);
+            }
+        }
+    }
+}
+
 /* Applies the wishes of the port manager to the Port rows of br-int. */
 static void
 ensure_ports(struct vs_txn *t, const struct vswitch *vs,
@@ -582,6 +653,7 @@ vswitch_reconcile(struct vswitch *vs, struct ovsdb_idl_txn *txn)
         if (tun_br) {
             ensure_patch(&t, tun_br, cfg->tun_peer_patch_port,
                          cfg->int_peer_patch_port, false);
+            ensure_tunnels(&t, vs, tun_br);
         }
     }
 
@@ -726,6 +798,45 @@ vswitch_set_port(struct vswitch *vs, const char *port_name, int tag,
         }
     }
     vs->recheck = true;
+}
+
+void
+vswitch_set_tunnel(struct vswitch *vs, const char *name, const char *type,
+                   const struct smap *options)
+{
+    struct wanted_tunnel *wt = shash_find_data(&vs->tunnels, name);
+    if (!wt) {
+        wt = xzalloc(sizeof *wt);
+        smap_init(&wt->options);
+        shash_add(&vs->tunnels, name, wt);
+    }
+    wt->present = true;
+    free(wt->type);
+    wt->type = xstrdup(type);
+    smap_clear(&wt->options);
+    smap_clone(&wt->options, options);
+    vs->recheck = true;
+}
+
+void
+vswitch_remove_tunnel(struct vswitch *vs, const char *name)
+{
+    struct wanted_tunnel *wt = shash_find_data(&vs->tunnels, name);
+    if (!wt) {
+        wt = xzalloc(sizeof *wt);
+        smap_init(&wt->options);
+        wt->type = xstrdup("");
+        shash_add(&vs->tunnels, name, wt);
+    }
+    wt->present = false;
+    vs->recheck = true;
+}
+
+bool
+vswitch_hw_offload(const struct vswitch *vs)
+{
+    const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(vs->idl);
+    return ovs && smap_get_bool(&ovs->other_config, "hw-offload", false);
 }
 
 void

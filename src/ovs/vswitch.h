@@ -72,6 +72,17 @@ void vswitch_set_phys_linked(struct vswitch *, const char *bridge, bool);
 void vswitch_set_port(struct vswitch *, const char *port_name, int tag,
                       bool clear_trunk, const struct smap *other_config);
 
+/* Wants tunnel port 'name' on the tunnel bridge, with Interface 'type'
+ * and 'options' (merged into an existing port's options). */
+void vswitch_set_tunnel(struct vswitch *, const char *name, const char *type,
+                        const struct smap *options);
+
+/* Wants tunnel port 'name' gone from the tunnel bridge. */
+void vswitch_remove_tunnel(struct vswitch *, const char *name);
+
+/* True if Open_vSwitch other_config:hw-offload is "true". */
+bool vswitch_hw_offload(const struct vswitch *);
+
 /* Forgets the wishes for 'port_name' (the port is gone). */
 void vswitch_forget_port(struct vswitch *, const char *port_name);
 

@@ -1,0 +1,652 @@
+/*
+ * tunnels: tunnel ports and the forwarding database.  See tunnels.h.
+ */
+#include <config.h>
+#include "agent/tunnels.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent-config.h"
+#include "agent/tun-flows.h"
+#include "json-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ovs/flow-table.h"
+#include "ovs/of-bridge.h"
+#include "ovs/vswitch.h"
+#include "ovsdb-idl.h"
+#include "smap.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(tunnels);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+#define FLOOD_MAC "00:00:00:00:00:00"
+#define FLOOD_IP "0.0.0.0"
+
+struct tunnel {
+    char *name;
+    char *type;
+    char *remote_ip;
+    int ofport;                 /* -1 until the switch gives it one. */
+    bool mesh;                  /* From tunnel_sync/tunnel_update. */
+};
+
+/* A tunnel network with a local VLAN here, and its FDB. */
+struct tnet {
+    char *net_id;
+    char *type;
+    int64_t segid;
+    int lv;
+    struct sset flood;          /* Remote endpoints in the flood list. */
+    struct shash ucast;         /* MAC -> remote endpoint (char *). */
+    struct shash arp;           /* IPv4 address -> MAC (char *). */
+    bool dirty;                 /* Every flow to be written again. */
+};
+
+struct tunnels {
+    const struct agent_config *cfg;
+    struct vswitch *vs;
+    struct flow_table *ft;
+    struct shash tunnels;       /* Port name -> struct tunnel. */
+    struct shash nets;          /* Network id -> struct tnet. */
+    unsigned int idl_seqno;
+    bool dirty;                 /* Some network is dirty. */
+
+    unsigned long long n_fdb_add, n_fdb_remove, n_fdb_update;
+};
+
+struct tunnels *
+tunnels_create(const struct agent_config *cfg, struct vswitch *vs,
+               struct of_bridge *tun)
+{
+    struct tunnels *ts = xzalloc(sizeof *ts);
+    ts->cfg = cfg;
+    ts->vs = vs;
+    ts->ft = of_bridge_flows(tun);
+    shash_init(&ts->tunnels);
+    shash_init(&ts->nets);
+    return ts;
+}
+
+static void
+tunnel_free(struct tunnel *t)
+{
+    free(t->name);
+    free(t->type);
+    free(t->remote_ip);
+    free(t);
+}
+
+static void
+tnet_free(struct tnet *n)
+{
+    sset_destroy(&n->flood);
+    shash_destroy_free_data(&n->ucast);
+    shash_destroy_free_data(&n->arp);
+    free(n->net_id);
+    free(n->type);
+    free(n);
+}
+
+void
+tunnels_destroy(struct tunnels *ts)
+{
+    if (!ts) {
+        return;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, &ts->tunnels) {
+        tunnel_free(node->data);
+    }
+    shash_destroy(&ts->tunnels);
+    SHASH_FOR_EACH_SAFE (node, &ts->nets) {
+        tnet_free(node->data);
+    }
+    shash_destroy(&ts->nets);
+    free(ts);
+}
+
+/* True if this agent runs tunnels of 'type'. */
+static bool
+type_enabled(const struct tunnels *ts, const char *type)
+{
+    for (size_t i = 0; i < ts->cfg->n_tunnel_types; i++) {
+        if (!strcmp(ts->cfg->tunnel_type_names[i], type)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+is_local_ip(const struct tunnels *ts, const char *ip)
+{
+    return ts->cfg->local_ip && !strcmp(ts->cfg->local_ip, ip);
+}
+
+static struct tunnel *
+tunnel_find(const struct tunnels *ts, const char *type, const char *ip)
+{
+    char *name = tun_port_name(type, ip);
+    struct tunnel *t = name ? shash_find_data(&ts->tunnels, name) : NULL;
+    free(name);
+    return t;
+}
+
+/* The tunnel of 'type' to 'ip', created if need be.  NULL if 'ip' is not
+ * an address, or of the other IP version than local_ip (the reference
+ * refuses those too). */
+static struct tunnel *
+tunnel_ensure(struct tunnels *ts, const char *type, const char *ip)
+{
+    char *name = tun_port_name(type, ip);
+    if (!name) {
+        VLOG_WARN_RL(&rl, "%s tunnel to \"%s\": not an address", type, ip);
+        return NULL;
+    }
+    struct tunnel *t = shash_find_data(&ts->tunnels, name);
+    if (t) {
+        free(name);
+        return t;
+    }
+    const char *local = ts->cfg->local_ip ? ts->cfg->local_ip : "";
+    if ((strchr(local, ':') != NULL) != (strchr(ip, ':') != NULL)) {
+        VLOG_WARN_RL(&rl, "%s tunnel to %s: local_ip %s is of the other IP "
+                     "version; not created", type, ip, local);
+        free(name);
+        return NULL;
+    }
+    t = xzalloc(sizeof *t);
+    t->name = name;
+    t->type = xstrdup(type);
+    t->remote_ip = xstrdup(ip);
+    t->ofport = -1;
+    shash_add(&ts->tunnels, name, t);
+
+    struct smap options = SMAP_INITIALIZER(&options);
+    tun_iface_options(ts->cfg, type, ip, vswitch_hw_offload(ts->vs),
+                      &options);
+    vswitch_set_tunnel(ts->vs, name, tun_iface_type(type, local, ip),
+                       &options);
+    smap_destroy(&options);
+    VLOG_INFO("tunnel %s: to %s", name, ip);
+    return t;
+}
+
+static void
+tunnel_delete(struct tunnels *ts, struct tunnel *t)
+{
+    VLOG_INFO("tunnel %s: deleted", t->name);
+    char *o = xasprintf("tunport:%s", t->name);
+    flow_table_clear_owner(ts->ft, o);
+    free(o);
+    vswitch_remove_tunnel(ts->vs, t->name);
+    shash_find_and_delete(&ts->tunnels, t->name);
+    tunnel_free(t);
+}
+
+/* With l2population, a tunnel goes once no network floods to it; a
+ * tunnel of the full mesh stays until the server deletes its endpoint. */
+static void
+tunnel_gc(struct tunnels *ts, const char *type, const char *ip)
+{
+    struct tunnel *t = tunnel_find(ts, type, ip);
+    if (!t || t->mesh) {
+        return;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ts->nets) {
+        const struct tnet *n = node->data;
+        if (!strcmp(n->type, type) && sset_contains(&n->flood, ip)) {
+            return;
+        }
+    }
+    tunnel_delete(ts, t);
+}
+
+/* Flows. */
+
+static void
+write_flood(struct tunnels *ts, struct tnet *n)
+{
+    char *o = xasprintf("flood:%d", n->lv);
+    flow_table_clear_owner(ts->ft, o);
+    int *ofports = xcalloc(shash_count(&ts->tunnels) + 1, sizeof *ofports);
+    size_t k = 0;
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ts->tunnels) {
+        const struct tunnel *t = node->data;
+        if (t->ofport > 0 && !strcmp(t->type, n->type)
+            && (ts->cfg->l2_population
+                ? sset_contains(&n->flood, t->remote_ip) : t->mesh)) {
+            ofports[k++] = t->ofport;
+        }
+    }
+    tun_flows_flood(ts->ft, o, n->lv, n->segid, ofports, k);
+    free(ofports);
+    free(o);
+}
+
+static void
+write_ucast(struct tunnels *ts, struct tnet *n, const char *mac)
+{
+    char *o = xasprintf("ucast:%d:%s", n->lv, mac);
+    flow_table_clear_owner(ts->ft, o);
+    const char *ip = shash_find_data(&n->ucast, mac);
+    const struct tunnel *t = ip ? tunnel_find(ts, n->type, ip) : NULL;
+    if (t && t->ofport > 0) {
+        tun_flows_unicast(ts->ft, o, n->lv, n->segid, mac, t->ofport);
+    }
+    free(o);
+}
+
+static void
+write_arp(struct tunnels *ts, struct tnet *n, const char *ip)
+{
+    char *o = xasprintf("arp:%d:%s", n->lv, ip);
+    flow_table_clear_owner(ts->ft, o);
+    const char *mac = shash_find_data(&n->arp, ip);
+    if (mac) {
+        tun_flows_arp(ts->ft, o, n->lv, mac, ip);
+    }
+    free(o);
+}
+
+static void
+write_all(struct tunnels *ts, struct tnet *n)
+{
+    write_flood(ts, n);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &n->ucast) {
+        write_ucast(ts, n, node->name);
+    }
+    SHASH_FOR_EACH (node, &n->arp) {
+        write_arp(ts, n, node->name);
+    }
+    n->dirty = false;
+}
+
+/* Removes every flow of 'n'. */
+static void
+clear_all(struct tunnels *ts, struct tnet *n)
+{
+    char *o = xasprintf("flood:%d", n->lv);
+    flow_table_clear_owner(ts->ft, o);
+    free(o);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &n->ucast) {
+        o = xasprintf("ucast:%d:%s", n->lv, node->name);
+        flow_table_clear_owner(ts->ft, o);
+        free(o);
+    }
+    SHASH_FOR_EACH (node, &n->arp) {
+        o = xasprintf("arp:%d:%s", n->lv, node->name);
+        flow_table_clear_owner(ts->ft, o);
+        free(o);
+    }
+}
+
+/* Networks. */
+
+void
+tunnels_network_add(struct tunnels *ts, const char *net_id, const char *type,
+                    int64_t segid, int lv)
+{
+    struct tnet *n = shash_find_data(&ts->nets, net_id);
+    if (n && n->lv == lv && n->segid == segid) {
+        return;
+    }
+    if (n) {
+        tunnels_network_remove(ts, net_id);
+    }
+    n = xzalloc(sizeof *n);
+    n->net_id = xstrdup(net_id);
+    n->type = xstrdup(type);
+    n->segid = segid;
+    n->lv = lv;
+    sset_init(&n->flood);
+    shash_init(&n->ucast);
+    shash_init(&n->arp);
+    n->dirty = true;
+    ts->dirty = true;
+    shash_add(&ts->nets, net_id, n);
+}
+
+void
+tunnels_network_remove(struct tunnels *ts, const char *net_id)
+{
+    struct tnet *n = shash_find_and_delete(&ts->nets, net_id);
+    if (!n) {
+        return;
+    }
+    clear_all(ts, n);
+    struct sset flood;
+    sset_clone(&flood, &n->flood);
+    char *type = xstrdup(n->type);
+    tnet_free(n);
+    const char *ip;
+    SSET_FOR_EACH (ip, &flood) {
+        tunnel_gc(ts, type, ip);
+    }
+    sset_destroy(&flood);
+    free(type);
+}
+
+/* l2population. */
+
+/* One [mac, ip] pair: true if it parses. */
+static bool
+fdb_pair(const struct json *pair, const char **mac, const char **ip)
+{
+    if (!pair || pair->type != JSON_ARRAY || json_array(pair)->n < 2
+        || json_array(pair)->elems[0]->type != JSON_STRING
+        || json_array(pair)->elems[1]->type != JSON_STRING) {
+        return false;
+    }
+    *mac = json_string(json_array(pair)->elems[0]);
+    *ip = json_string(json_array(pair)->elems[1]);
+    return true;
+}
+
+/* The local network an FDB entry is about, or NULL to ignore it. */
+static struct tnet *
+fdb_network(struct tunnels *ts, const char *net_id, const struct json *v)
+{
+    struct tnet *n = shash_find_data(&ts->nets, net_id);
+    if (!n) {
+        return NULL;
+    }
+    const struct json *seg = json_member(v, "segment_id");
+    if (seg && seg->type == JSON_INTEGER && seg->integer != n->segid) {
+        return NULL;
+    }
+    return n;
+}
+
+static size_t
+fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
+{
+    size_t n_bad = 0;
+    if (!entries || entries->type != JSON_OBJECT) {
+        return 1;
+    }
+    struct shash_node *nn;
+    SHASH_FOR_EACH (nn, json_object(entries)) {
+        const struct json *v = nn->data;
+        const struct json *ports = json_member(v, "ports");
+        if (!ports || ports->type != JSON_OBJECT) {
+            n_bad++;
+            continue;
+        }
+        struct tnet *n = fdb_network(ts, nn->name, v);
+        if (!n) {
+            continue;
+        }
+        struct shash_node *pn;
+        SHASH_FOR_EACH (pn, json_object(ports)) {
+            const char *remote = pn->name;
+            const struct json *list = pn->data;
+            if (is_local_ip(ts, remote) || !type_enabled(ts, n->type)) {
+                continue;
+            }
+            if (list->type != JSON_ARRAY) {
+                n_bad++;
+                continue;
+            }
+            struct tunnel *t = add ? tunnel_ensure(ts, n->type, remote)
+                                   : NULL;
+            if (add && !t) {
+                continue;
+            }
+            bool flood_changed = false;
+            for (size_t i = 0; i < json_array(list)->n; i++) {
+                const char *mac, *ip;
+                if (!fdb_pair(json_array(list)->elems[i], &mac, &ip)) {
+                    n_bad++;
+                    continue;
+                }
+                if (!strcmp(mac, FLOOD_MAC) && !strcmp(ip, FLOOD_IP)) {
+                    bool changed = (add
+                                    ? sset_add(&n->flood, remote) != NULL
+                                    : !!sset_find_and_delete(&n->flood,
+                                                             remote));
+                    flood_changed |= changed;
+                    continue;
+                }
+                if (add) {
+                    char *old = shash_replace_nocopy(&n->ucast, xstrdup(mac),
+                                                     xstrdup(remote));
+                    free(old);
+                } else {
+                    free(shash_find_and_delete(&n->ucast, mac));
+                }
+                write_ucast(ts, n, mac);
+                if (ts->cfg->arp_responder && !strchr(ip, ':')) {
+                    if (add) {
+                        free(shash_replace_nocopy(&n->arp, xstrdup(ip),
+                                                  xstrdup(mac)));
+                    } else {
+                        free(shash_find_and_delete(&n->arp, ip));
+                    }
+                    write_arp(ts, n, ip);
+                }
+            }
+            if (flood_changed) {
+                write_flood(ts, n);
+                if (!add) {
+                    tunnel_gc(ts, n->type, remote);
+                }
+            }
+        }
+    }
+    return n_bad;
+}
+
+size_t
+tunnels_fdb_add(struct tunnels *ts, const struct json *fdb_entries)
+{
+    ts->n_fdb_add++;
+    return fdb_apply(ts, fdb_entries, true);
+}
+
+size_t
+tunnels_fdb_remove(struct tunnels *ts, const struct json *fdb_entries)
+{
+    ts->n_fdb_remove++;
+    return fdb_apply(ts, fdb_entries, false);
+}
+
+size_t
+tunnels_fdb_update(struct tunnels *ts, const struct json *fdb_entries)
+{
+    ts->n_fdb_update++;
+    const struct json *chg = json_member(fdb_entries, "chg_ip");
+    if (!chg || chg->type != JSON_OBJECT) {
+        return 1;
+    }
+    if (!ts->cfg->arp_responder) {
+        return 0;               /* Only ARP responder entries change. */
+    }
+    size_t n_bad = 0;
+    struct shash_node *nn;
+    SHASH_FOR_EACH (nn, json_object(chg)) {
+        struct tnet *n = shash_find_data(&ts->nets, nn->name);
+        const struct json *agents = nn->data;
+        if (!n || agents->type != JSON_OBJECT) {
+            n_bad += !n ? 0 : 1;
+            continue;
+        }
+        struct shash_node *an;
+        SHASH_FOR_EACH (an, json_object(agents)) {
+            if (is_local_ip(ts, an->name)) {
+                continue;
+            }
+            for (int after = 0; after < 2; after++) {
+                const struct json *list = json_member(an->data, after
+                                                      ? "after" : "before");
+                for (size_t i = 0; list && list->type == JSON_ARRAY
+                                   && i < json_array(list)->n; i++) {
+                    const char *mac, *ip;
+                    if (!fdb_pair(json_array(list)->elems[i], &mac, &ip)) {
+                        n_bad++;
+                        continue;
+                    }
+                    if (strchr(ip, ':')) {
+                        continue;
+                    }
+                    if (after) {
+                        free(shash_replace_nocopy(&n->arp, xstrdup(ip),
+                                                  xstrdup(mac)));
+                    } else {
+                        free(shash_find_and_delete(&n->arp, ip));
+                    }
+                    write_arp(ts, n, ip);
+                }
+            }
+        }
+    }
+    return n_bad;
+}
+
+/* Without l2population: a full mesh. */
+
+static void
+mesh_add(struct tunnels *ts, const char *ip, const char *type)
+{
+    if (ts->cfg->l2_population || is_local_ip(ts, ip)
+        || !type_enabled(ts, type)) {
+        return;
+    }
+    struct tunnel *t = tunnel_ensure(ts, type, ip);
+    if (t && !t->mesh) {
+        t->mesh = true;
+        ts->dirty = true;
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &ts->nets) {
+            struct tnet *n = node->data;
+            if (!strcmp(n->type, type)) {
+                n->dirty = true;
+            }
+        }
+    }
+}
+
+void
+tunnels_sync_result(struct tunnels *ts, const char *type,
+                    const struct json *result)
+{
+    const struct json *list = json_member(result, "tunnels");
+    for (size_t i = 0; list && list->type == JSON_ARRAY
+                       && i < json_array(list)->n; i++) {
+        const char *ip = json_member_string(json_array(list)->elems[i],
+                                            "ip_address");
+        if (ip) {
+            mesh_add(ts, ip, type);
+        }
+    }
+}
+
+void
+tunnels_endpoint_update(struct tunnels *ts, const char *ip, const char *type)
+{
+    mesh_add(ts, ip, type);
+}
+
+void
+tunnels_endpoint_delete(struct tunnels *ts, const char *ip, const char *type)
+{
+    struct tunnel *t = tunnel_find(ts, type, ip);
+    if (!t) {
+        return;
+    }
+    t->mesh = false;
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ts->nets) {
+        struct tnet *n = node->data;
+        sset_find_and_delete(&n->flood, ip);
+        if (!strcmp(n->type, type)) {
+            n->dirty = true;
+            ts->dirty = true;
+        }
+    }
+    tunnel_delete(ts, t);
+}
+
+void
+tunnels_run(struct tunnels *ts)
+{
+    unsigned int seqno = ovsdb_idl_get_seqno(vswitch_idl(ts->vs));
+    if (seqno != ts->idl_seqno) {
+        ts->idl_seqno = seqno;
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &ts->tunnels) {
+            struct tunnel *t = node->data;
+            int ofport = vswitch_get_ofport(ts->vs, ts->cfg->tunnel_bridge,
+                                            t->name);
+            if (ofport == t->ofport) {
+                continue;
+            }
+            t->ofport = ofport;
+            char *o = xasprintf("tunport:%s", t->name);
+            flow_table_clear_owner(ts->ft, o);
+            tun_flows_port(ts->ft, o, t->type, ofport);
+            free(o);
+            /* Every network that reaches it writes its flows again. */
+            struct shash_node *nn;
+            SHASH_FOR_EACH (nn, &ts->nets) {
+                struct tnet *n = nn->data;
+                if (!strcmp(n->type, t->type)) {
+                    n->dirty = true;
+                    ts->dirty = true;
+                }
+            }
+        }
+    }
+    if (ts->dirty) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &ts->nets) {
+            struct tnet *n = node->data;
+            if (n->dirty) {
+                write_all(ts, n);
+            }
+        }
+        ts->dirty = false;
+    }
+}
+
+size_t
+tunnels_count(const struct tunnels *ts)
+{
+    return shash_count(&ts->tunnels);
+}
+
+void
+tunnels_format(const struct tunnels *ts, struct ds *s)
+{
+    ds_put_format(s, "tunnels: %"PRIuSIZE" (fdb add %llu, remove %llu, "
+                  "update %llu)\n", shash_count(&ts->tunnels),
+                  ts->n_fdb_add, ts->n_fdb_remove, ts->n_fdb_update);
+    const struct shash_node **nodes = shash_sort(&ts->tunnels);
+    for (size_t i = 0; i < shash_count(&ts->tunnels); i++) {
+        const struct tunnel *t = nodes[i]->data;
+        ds_put_format(s, "  %s to %s ofport=%d%s\n", t->name, t->remote_ip,
+                      t->ofport, t->mesh ? " mesh" : "");
+    }
+    free(nodes);
+    nodes = shash_sort(&ts->nets);
+    for (size_t i = 0; i < shash_count(&ts->nets); i++) {
+        const struct tnet *n = nodes[i]->data;
+        ds_put_format(s, "  network %s %s %"PRId64" vlan=%d: flood %"PRIuSIZE
+                      ", unicast %"PRIuSIZE", arp %"PRIuSIZE"\n", n->net_id,
+                      n->type, n->segid, n->lv, sset_count(&n->flood),
+                      shash_count(&n->ucast), shash_count(&n->arp));
+    }
+    free(nodes);
+}

@@ -1,0 +1,60 @@
+/*
+ * tunnels: the tunnel ports of br-tun and what goes through them: with
+ * l2population, the forwarding database the server sends (remote MACs and
+ * addresses, and each network's flood list); without it, a full mesh to
+ * every endpoint the server lists.
+ *
+ * Layer: Neutron logic.  ports tells it which tunnel networks have a local
+ * VLAN here; agent hands it the server's casts and tunnel_sync answers.
+ * It asks vswitch for the tunnel ports (named and configured as the
+ * reference does, tun-flows.h) and writes br-tun's flows, under owners
+ * "tunport:<name>", "flood:<lv>", "ucast:<lv>:<mac>" and "arp:<lv>:<ip>",
+ * so that each FDB change touches only the flows it is about.
+ */
+#ifndef OVSAGENT_TUNNELS_H
+#define OVSAGENT_TUNNELS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct agent_config;
+struct ds;
+struct json;
+struct of_bridge;
+struct vswitch;
+
+struct tunnels *tunnels_create(const struct agent_config *, struct vswitch *,
+                               struct of_bridge *tun);
+void tunnels_destroy(struct tunnels *);
+
+/* A tunnel network has a local VLAN here ('lv'), or no longer has one:
+ * its FDB flows go, and with l2population its tunnels if no other network
+ * floods to them. */
+void tunnels_network_add(struct tunnels *, const char *net_id,
+                         const char *type, int64_t segid, int lv);
+void tunnels_network_remove(struct tunnels *, const char *net_id);
+
+/* l2population casts: the "fdb_entries" argument of add_fdb_entries,
+ * remove_fdb_entries and update_fdb_entries.  Entries for this host's own
+ * tunnel address and for networks without a local VLAN are ignored.
+ * Return the number of malformed entries dropped. */
+size_t tunnels_fdb_add(struct tunnels *, const struct json *fdb_entries);
+size_t tunnels_fdb_remove(struct tunnels *, const struct json *fdb_entries);
+size_t tunnels_fdb_update(struct tunnels *, const struct json *fdb_entries);
+
+/* Without l2population: the endpoints of a tunnel_sync answer, and the
+ * tunnel_update and tunnel_delete casts. */
+void tunnels_sync_result(struct tunnels *, const char *type,
+                         const struct json *result);
+void tunnels_endpoint_update(struct tunnels *, const char *ip,
+                             const char *type);
+void tunnels_endpoint_delete(struct tunnels *, const char *ip,
+                             const char *type);
+
+void tunnels_run(struct tunnels *);
+
+size_t tunnels_count(const struct tunnels *);
+void tunnels_format(const struct tunnels *, struct ds *);
+
+#endif /* tunnels.h */
