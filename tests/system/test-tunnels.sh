@@ -1,0 +1,175 @@
+#!/bin/bash
+# Two hypervisors against the real neutron-server 21.0.0: each its own
+# userspace ovs-vswitchd in its own network namespace and its own ovsagent
+# (l2population and the ARP responder on), joined by an underlay over which
+# VXLAN really carries the VMs' packets, and by a wire between their
+# physical bridges for VLAN networks.  VMs on one network ping each other
+# across hosts; VMs on different networks do not; ARP requests for remote
+# VMs are answered on the local host; when a host's last port of a network
+# goes, the other host drops its flood and unicast entries and the tunnel.
+. "$(dirname "$0")/lib.sh"
+sandbox_init
+
+stack_private
+if ! "$TOP/scripts/stack" up > "$SANDBOX/stack-up.log" 2>&1; then
+    tail -n 30 "$SANDBOX/stack-up.log" | sed 's/^/# /'
+    fail "the Neutron stack did not come up"
+fi
+eval "$("$TOP/scripts/stack" env)"
+ok "RabbitMQ, MariaDB and neutron-server are up"
+
+PROJECT=70770770770770770770770770770770
+api() {     # api METHOD PATH [JSON]
+    curl -sS --max-time 30 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
+        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
+        -H "Content-Type: application/json" ${3:+-d "$3"}
+}
+port_is() { [ "$(api GET "/ports/$1" | jq -r .port.status)" = "$2" ]; }
+
+# --- two hypervisors and their underlay ---------------------------------------
+# The underlay: a veth between the two namespaces, on a netdev bridge
+# br-ul in each, whose internal port holds the host's tunnel address, so
+# that ovs-vswitchd routes and encapsulates VXLAN itself (native
+# tunnelling).  A second veth joins the two br-phys for VLAN networks.
+UL_NET=172.31.$((RANDOM % 200 + 20))
+ul_a=oa$(_rand_hex 4) ul_b=oa$(_rand_hex 4)
+ph_a=oa$(_rand_hex 4) ph_b=oa$(_rand_hex 4)
+ip link add "$ul_a" type veth peer name "$ul_b"
+ip link add "$ph_a" type veth peer name "$ph_b"
+_register link "$ul_a"
+_register link "$ph_a"
+n=0
+for hv in hv1 hv2; do
+    n=$((n + 1))
+    ovs_start "$hv" netdev
+    ns=$(ovs_netns "$hv")
+    uplink=$(netns_uplink "$hv")
+    ip -n "$ns" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
+    if [ $n = 1 ]; then ul=$ul_a ph=$ph_a; else ul=$ul_b ph=$ph_b; fi
+    ip link set "$ul" netns "$ns"
+    ip link set "$ph" netns "$ns"
+    ip -n "$ns" link set "$ul" up
+    ip -n "$ns" link set "$ph" up
+    ovs_vsctl "$hv" add-br br-ul -- set Bridge br-ul datapath_type=netdev \
+        -- add-port br-ul "$ul"
+    ovs_vsctl "$hv" add-br br-phys -- set Bridge br-phys datapath_type=netdev \
+        -- add-port br-phys "$ph"
+    wait_until 10 ip -n "$ns" link show br-ul >/dev/null \
+        || fail "$hv: no br-ul device"
+    ip -n "$ns" addr add "$UL_NET.$n/24" dev br-ul
+    ip -n "$ns" link set br-ul up
+    agent_conf "$hv" "DEFAULT.host=$hv-$SANDBOX_ID" \
+        "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_LINK" \
+        "local_ip=$UL_NET.$n" "bridge_mappings=physnet1:br-phys" \
+        "agent.tunnel_types=vxlan" "agent.l2_population=True" \
+        "agent.arp_responder=True" "agent.report_interval=5" \
+        > "$SANDBOX/$hv.ini"
+done
+# ovs-vswitchd's own routing table follows the kernel's in its namespace.
+ul_route() { ovs_appctl "$1" ovs-vswitchd ovs/route/show | grep -q "$UL_NET\..* dev br-ul"; }
+ul_routes() { ul_route hv1 && ul_route hv2; }
+check "each switch routes the underlay" -- wait_until 10 ul_routes \
+    || ovs_appctl hv1 ovs-vswitchd ovs/route/show 2>&1 | sed 's/^/# /'
+
+ALLOWED_LOG_PATTERNS=("retrying in" "connection refused")
+agent_start a1 hv1 "$SANDBOX/hv1.ini"
+agent_start a2 hv2 "$SANDBOX/hv2.ini"
+agents_alive() {
+    [ "$(api GET "/agents?binary=neutron-openvswitch-agent" \
+         | jq '[.agents[] | select(.alive and (.host | endswith("'"$SANDBOX_ID"'")))] | length')" = 2 ]
+}
+check "both agents are alive in the API" -- wait_until 30 agents_alive
+
+# --- one VXLAN network across both hosts -----------------------------------------
+net_a=$(api POST /networks "{\"network\":{\"name\":\"a-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
+api POST /subnets "{\"subnet\":{\"network_id\":\"$net_a\",\"cidr\":\"10.70.0.0/24\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+new_port() {    # new_port NET NAME HOST [IP]: prints "id mac ip"
+    local fixed=""
+    [ -z "${4:-}" ] || fixed=",\"fixed_ips\":[{\"ip_address\":\"$4\"}]"
+    api POST /ports "{\"port\":{\"network_id\":\"$1\",\"name\":\"$2\",\"binding:host_id\":\"$3-$SANDBOX_ID\",\"device_owner\":\"compute:nova\",\"device_id\":\"$2\",\"tenant_id\":\"$PROJECT\"$fixed}}" \
+        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
+}
+read -r p1 mac1 ip1 < <(new_port "$net_a" vm1 hv1)
+read -r p2 mac2 ip2 < <(new_port "$net_a" vm2 hv2)
+vif_add hv1 vm1 "$mac1" "$ip1/24" "$p1"
+vif_add hv2 vm2 "$mac2" "$ip2/24" "$p2"
+check "vm1 (hv1) ACTIVE" -- wait_until 30 port_is "$p1" ACTIVE
+check "vm2 (hv2) ACTIVE" -- wait_until 30 port_is "$p2" ACTIVE
+
+tun_name() { printf 'vxlan-%02x%02x%02x%02x' ${1//./ }; }
+tun_hv2=$(tun_name "$UL_NET.2")
+tun_hv1=$(tun_name "$UL_NET.1")
+tunnel_on() { ovs_vsctl "$1" list-ports br-tun | grep -qx "$2"; }
+check "hv1 has a VXLAN tunnel to hv2, named as the reference names it" -- \
+    wait_until 15 tunnel_on hv1 "$tun_hv2"
+check "and hv2 one to hv1" -- wait_until 15 tunnel_on hv2 "$tun_hv1"
+opts=$(ovs_vsctl hv1 get Interface "$tun_hv2" options)
+check "the tunnel's options are the reference's" -- test "$opts" = \
+    "{df_default=\"true\", egress_pkt_mark=\"0\", in_key=flow, local_ip=\"$UL_NET.1\", out_key=flow, remote_ip=\"$UL_NET.2\"}"
+tun_flows_have() { dump_flows "$1" br-tun | grep -qF "$2"; }
+check "hv1 floods the network to hv2" -- \
+    wait_until 15 tun_flows_have hv1 "table=22, priority=1,dl_vlan=1 actions=pop_vlan,set_field:"
+check "hv1 sends unicast for vm2's MAC to hv2" -- \
+    wait_until 15 tun_flows_have hv1 "table=20, priority=2,dl_vlan=1,dl_dst=$mac2 actions=pop_vlan"
+check "hv1 answers ARP for vm2's address itself" -- \
+    wait_until 15 tun_flows_have hv1 "table=21, priority=1,arp,dl_vlan=1,arp_tpa=$ip2 actions=set_field:2->arp_op"
+check "vm1 pings vm2 across the VXLAN underlay" -- \
+    wait_until 20 vm_ping vm1 "$ip2"
+check "and vm2 pings vm1" -- vm_ping vm2 "$ip1"
+arp_answered() {
+    ovs_ofctl hv1 dump-flows br-tun "table=21,arp,arp_tpa=$ip2" \
+        | grep -q 'n_packets=[1-9]'
+}
+vm_exec vm1 ip neigh flush all
+vm_exec vm1 ping -q -c 1 -W 1 "$ip2" >/dev/null || true
+check "vm1's ARP request for vm2 was answered by hv1's ARP responder" -- \
+    wait_until 5 arp_answered
+
+# --- another network: isolated ---------------------------------------------------
+net_b=$(api POST /networks "{\"network\":{\"name\":\"b-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
+api POST /subnets "{\"subnet\":{\"network_id\":\"$net_b\",\"cidr\":\"10.70.0.0/24\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+read -r p3 mac3 ip3 < <(new_port "$net_b" vm3 hv1 10.70.0.203)
+read -r p4 mac4 ip4 < <(new_port "$net_b" vm4 hv2 10.70.0.204)
+vif_add hv1 vm3 "$mac3" "$ip3/24" "$p3"
+vif_add hv2 vm4 "$mac4" "$ip4/24" "$p4"
+check "vm3 (hv1, network b) ACTIVE" -- wait_until 30 port_is "$p3" ACTIVE
+check "vm4 (hv2, network b) ACTIVE" -- wait_until 30 port_is "$p4" ACTIVE
+check "vm3 pings vm4 on their own network" -- wait_until 20 vm_ping vm3 "$ip4"
+check "vm3 does not reach vm2, on the other network" -- not vm_ping vm3 "$ip2"
+
+# --- a VLAN provider network through the physical bridges -----------------------
+vlan_net=$(api POST /networks "{\"network\":{\"name\":\"v-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\",\"provider:network_type\":\"vlan\",\"provider:physical_network\":\"physnet1\",\"provider:segmentation_id\":142}}" | jq -r .network.id)
+api POST /subnets "{\"subnet\":{\"network_id\":\"$vlan_net\",\"cidr\":\"10.72.0.0/24\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+read -r p5 mac5 ip5 < <(new_port "$vlan_net" vl5 hv1)
+read -r p6 mac6 ip6 < <(new_port "$vlan_net" vl6 hv2)
+vif_add hv1 vl5 "$mac5" "$ip5/24" "$p5"
+vif_add hv2 vl6 "$mac6" "$ip6/24" "$p6"
+check "vl5 (hv1, VLAN 142) ACTIVE" -- wait_until 30 port_is "$p5" ACTIVE
+check "vl6 (hv2, VLAN 142) ACTIVE" -- wait_until 30 port_is "$p6" ACTIVE
+check "they ping each other through the physical bridges" -- \
+    wait_until 20 vm_ping vl5 "$ip6"
+
+# --- the last port of a network leaves a host ------------------------------------
+lv_b=$(ovs_vsctl hv1 get Port t-vm3 tag)
+api DELETE "/ports/$p4" >/dev/null
+ovs_vsctl hv2 del-port br-int t-vm4
+# (A flow learned from vm4's packets, at priority 1, stays until it times
+# out, as with the reference.)
+check "hv1 drops its unicast entry for vm4" -- \
+    wait_until 20 not tun_flows_have hv1 "priority=2,dl_vlan=$lv_b,dl_dst=$mac4 "
+check "and network b's flood to hv2" -- \
+    wait_until 20 not tun_flows_have hv1 "table=22, priority=1,dl_vlan=$lv_b "
+check "while network a still floods there" -- \
+    tun_flows_have hv1 "table=22, priority=1,dl_vlan=1 "
+api DELETE "/ports/$p2" >/dev/null
+ovs_vsctl hv2 del-port br-int t-vm2
+check "once no network of hv1 floods to hv2, the tunnel goes" -- \
+    wait_until 20 not tunnel_on hv1 "$tun_hv2"
+check "and its in_port flow with it" -- \
+    not tun_flows_have hv1 "in_port=\"$tun_hv2\""
+
+ALLOWED_LOG_PATTERNS+=("objects ignored")
+agent_log_clean a1
+agent_log_clean a2
+agent_stop a1
+agent_stop a2
