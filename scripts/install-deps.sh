@@ -13,7 +13,8 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config python3
       libssl-dev libcap-ng-dev openvswitch-source librabbitmq-dev
       openvswitch-switch openvswitch-common iproute2 iputils-ping procps
-      xz-utils rabbitmq-server python3-oslo.messaging openssl"
+      xz-utils rabbitmq-server python3-oslo.messaging openssl
+      sudo conntrack"
 
 missing=""
 for p in $PKGS; do

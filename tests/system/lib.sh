@@ -953,6 +953,48 @@ log_clean() {
 }
 
 # agent_log_clean NAME: log_clean on the agent's log.
+# ref_agent_start NAME SWITCH CONF: the reference agent (Debian's
+# neutron-openvswitch-agent 21.0.0) on SWITCH with the openvswitch_agent.ini
+# CONF, as root with sudo as its root helper, its log in $SANDBOX/NAME.log.
+# It runs in the switch's namespace, in a mount namespace of its own where
+# the switch's run directory is /run/openvswitch, where the reference and
+# the ovs-* commands it runs look for it.
+ref_agent_start() {
+    local name=$1 sw=$2 conf=$3 ns dir
+    ns=$(ovs_netns "$sw")
+    dir=$(ovs_dir "$sw")
+    [ -x /usr/bin/neutron-openvswitch-agent ] \
+        || fail "ref_agent_start: the reference agent is not installed"
+    mkdir -p "$SANDBOX/$name-state/lock"
+    cat > "$SANDBOX/$name-neutron.conf" <<EOF
+[DEFAULT]
+state_path = $SANDBOX/$name-state
+
+[oslo_concurrency]
+lock_path = $SANDBOX/$name-state/lock
+
+[agent]
+root_helper = sudo
+EOF
+    setsid ip netns exec "$ns" unshare -m sh -c \
+        'mkdir -p /run/openvswitch && mount --bind "$0" /run/openvswitch &&
+         exec "$@"' "$dir" /usr/bin/neutron-openvswitch-agent \
+        --config-file "$SANDBOX/$name-neutron.conf" --config-file "$conf" \
+        --log-file "$SANDBOX/$name.log" \
+        </dev/null >"$SANDBOX/$name.stderr" 2>&1 {_OVSA_OUT}>&- &
+    echo $! > "$SANDBOX/$name.pid"
+    _register pid "$!" "$name"
+    disown "$!"
+}
+
+# ref_agent_stop NAME: SIGTERM, and the time it takes to go.
+ref_agent_stop() {
+    local pid
+    pid=$(cat "$SANDBOX/$1.pid")
+    kill -TERM "$pid" 2>/dev/null || return 0
+    wait_until 60 not _pid_alive "$pid" || kill -KILL "$pid" 2>/dev/null
+}
+
 agent_log_clean() {
     log_clean "$SANDBOX/$1.log" "agent $1 log has no unexpected warnings"
 }

@@ -26,34 +26,40 @@ api() {     # api METHOD PATH [JSON]
 }
 port_is() { [ "$(api GET "/ports/$1" | jq -r .port.status)" = "$2" ]; }
 
-# --- two hypervisors and their underlay ---------------------------------------
-# The underlay: a veth between the two namespaces, on a netdev bridge
-# br-ul in each, whose internal port holds the host's tunnel address, so
-# that ovs-vswitchd routes and encapsulates VXLAN itself (native
-# tunnelling).  A second veth joins the two br-phys for VLAN networks.
+# --- hypervisors and their underlay ----------------------------------------
+# The underlay: a namespace of its own holding two Linux bridges, "ul" for
+# tunnel traffic and "ph" for VLAN traffic between the physical bridges.
+# Each hypervisor joins "ul" with a veth on a netdev bridge br-ul, whose
+# internal port holds the host's tunnel address, so that ovs-vswitchd
+# routes and encapsulates VXLAN itself (native tunnelling), and joins "ph"
+# with a veth on its br-phys.
 UL_NET=172.31.$((RANDOM % 200 + 20))
-ul_a=oa$(_rand_hex 4) ul_b=oa$(_rand_hex 4)
-ph_a=oa$(_rand_hex 4) ph_b=oa$(_rand_hex 4)
-ip link add "$ul_a" type veth peer name "$ul_b"
-ip link add "$ph_a" type veth peer name "$ph_b"
-_register link "$ul_a"
-_register link "$ph_a"
-n=0
-for hv in hv1 hv2; do
-    n=$((n + 1))
+UL_NS=ovsa-ul-$SANDBOX_ID
+ip netns add "$UL_NS"
+_register netns "$UL_NS"
+for br in ul ph; do
+    ip -n "$UL_NS" link add "$br" type bridge
+    ip -n "$UL_NS" link set "$br" up
+done
+# hypervisor NAME N: a switch in its namespace, on the underlay as .N.
+hypervisor() {
+    local hv=$1 n=$2 ns uplink dev end
     ovs_start "$hv" netdev
     ns=$(ovs_netns "$hv")
     uplink=$(netns_uplink "$hv")
     ip -n "$ns" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
-    if [ $n = 1 ]; then ul=$ul_a ph=$ph_a; else ul=$ul_b ph=$ph_b; fi
-    ip link set "$ul" netns "$ns"
-    ip link set "$ph" netns "$ns"
-    ip -n "$ns" link set "$ul" up
-    ip -n "$ns" link set "$ph" up
+    for end in ul ph; do
+        dev=oa$(_rand_hex 4)
+        ip link add "$dev" type veth peer name "$end-$n" netns "$UL_NS"
+        ip -n "$UL_NS" link set "$end-$n" master "$end" up
+        ip link set "$dev" netns "$ns"
+        ip -n "$ns" link set "$dev" name "$end"
+        ip -n "$ns" link set "$end" up
+    done
     ovs_vsctl "$hv" add-br br-ul -- set Bridge br-ul datapath_type=netdev \
-        -- add-port br-ul "$ul"
+        -- add-port br-ul ul
     ovs_vsctl "$hv" add-br br-phys -- set Bridge br-phys datapath_type=netdev \
-        -- add-port br-phys "$ph"
+        -- add-port br-phys ph
     wait_until 10 ip -n "$ns" link show br-ul >/dev/null \
         || fail "$hv: no br-ul device"
     ip -n "$ns" addr add "$UL_NET.$n/24" dev br-ul
@@ -64,7 +70,9 @@ for hv in hv1 hv2; do
         "agent.tunnel_types=vxlan" "agent.l2_population=True" \
         "agent.arp_responder=True" "agent.report_interval=5" \
         > "$SANDBOX/$hv.ini"
-done
+}
+hypervisor hv1 1
+hypervisor hv2 2
 # ovs-vswitchd's own routing table follows the kernel's in its namespace.
 ul_route() { ovs_appctl "$1" ovs-vswitchd ovs/route/show | grep -q "$UL_NET\..* dev br-ul"; }
 ul_routes() { ul_route hv1 && ul_route hv2; }
@@ -74,11 +82,11 @@ check "each switch routes the underlay" -- wait_until 10 ul_routes \
 ALLOWED_LOG_PATTERNS=("retrying in" "connection refused")
 agent_start a1 hv1 "$SANDBOX/hv1.ini"
 agent_start a2 hv2 "$SANDBOX/hv2.ini"
-agents_alive() {
+agents_alive() {    # agents_alive N: N agents of this test are alive
     [ "$(api GET "/agents?binary=neutron-openvswitch-agent" \
-         | jq '[.agents[] | select(.alive and (.host | endswith("'"$SANDBOX_ID"'")))] | length')" = 2 ]
+         | jq '[.agents[] | select(.alive and (.host | endswith("'"$SANDBOX_ID"'")))] | length')" = "$1" ]
 }
-check "both agents are alive in the API" -- wait_until 30 agents_alive
+check "both agents are alive in the API" -- wait_until 30 agents_alive 2
 
 # --- one VXLAN network across both hosts -----------------------------------------
 net_a=$(api POST /networks "{\"network\":{\"name\":\"a-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
@@ -137,6 +145,20 @@ check "vm4 (hv2, network b) ACTIVE" -- wait_until 30 port_is "$p4" ACTIVE
 check "vm3 pings vm4 on their own network" -- wait_until 20 vm_ping vm3 "$ip4"
 check "vm3 does not reach vm2, on the other network" -- not vm_ping vm3 "$ip2"
 
+# --- mixed with the reference agent -------------------------------------------
+# How operators migrate, host by host: hv3 runs the reference agent.
+hypervisor hv3 3
+ref_agent_start r3 hv3 "$SANDBOX/hv3.ini"
+check "the reference agent on hv3 is alive" -- wait_until 90 agents_alive 3
+read -r p7 mac7 ip7 < <(new_port "$net_a" vm7 hv3)
+vif_add hv3 vm7 "$mac7" "$ip7/24" "$p7"
+check "vm7 (hv3, the reference agent) ACTIVE" -- wait_until 90 port_is "$p7" ACTIVE
+check "vm1 (ovsagent) pings vm7 (the reference) across VXLAN" -- \
+    wait_until 30 vm_ping vm1 "$ip7"
+check "and vm7 pings vm2 (ovsagent on hv2)" -- wait_until 10 vm_ping vm7 "$ip2"
+check "the reference named its tunnel to hv1 as ovsagent names them" -- \
+    tunnel_on hv3 "$tun_hv1"
+
 # --- a VLAN provider network through the physical bridges -----------------------
 vlan_net=$(api POST /networks "{\"network\":{\"name\":\"v-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\",\"provider:network_type\":\"vlan\",\"provider:physical_network\":\"physnet1\",\"provider:segmentation_id\":142}}" | jq -r .network.id)
 api POST /subnets "{\"subnet\":{\"network_id\":\"$vlan_net\",\"cidr\":\"10.72.0.0/24\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
@@ -173,3 +195,4 @@ agent_log_clean a1
 agent_log_clean a2
 agent_stop a1
 agent_stop a2
+ref_agent_stop r3
