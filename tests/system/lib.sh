@@ -953,6 +953,67 @@ log_clean() {
 }
 
 # agent_log_clean NAME: log_clean on the agent's log.
+# ---------------------------------------------------------------------------
+# Several hypervisors.
+
+# underlay_init: the underlay between hypervisors, a namespace of its own
+# holding two Linux bridges, "ul" for tunnel traffic and "ph" for VLAN and
+# flat traffic between physical bridges.  Sets UL_NET (the tunnel
+# addresses' /24) and UL_NS.
+underlay_init() {
+    UL_NET=172.31.$((RANDOM % 200 + 20))
+    UL_NS=ovsa-ul-$SANDBOX_ID
+    ip netns add "$UL_NS"
+    _register netns "$UL_NS"
+    local br
+    for br in ul ph; do
+        ip -n "$UL_NS" link add "$br" type bridge
+        ip -n "$UL_NS" link set "$br" up
+    done
+}
+
+# hypervisor NAME N [KEY=VALUE...]: a netdev switch NAME in its namespace,
+# joined to the underlay: a veth to "ul" on a netdev bridge br-ul, whose
+# internal port holds the tunnel address $UL_NET.N, so that ovs-vswitchd
+# routes and encapsulates tunnel packets itself (native tunnelling), and a
+# veth to "ph" on its br-phys.  Writes $SANDBOX/NAME.ini for its agent
+# (host NAME-$SANDBOX_ID, local_ip, physnet1:br-phys, and KEY=VALUEs as
+# agent_conf takes them).  Needs the stack's environment.
+hypervisor() {
+    local hv=$1 n=$2 ns uplink dev end
+    shift 2
+    ovs_start "$hv" netdev
+    ns=$(ovs_netns "$hv")
+    uplink=$(netns_uplink "$hv")
+    ip -n "$ns" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
+    for end in ul ph; do
+        dev=oa$(_rand_hex 4)
+        ip link add "$dev" type veth peer name "$end-$n" netns "$UL_NS"
+        ip -n "$UL_NS" link set "$end-$n" master "$end" up
+        ip link set "$dev" netns "$ns"
+        ip -n "$ns" link set "$dev" name "$end"
+        ip -n "$ns" link set "$end" up
+    done
+    ovs_vsctl "$hv" add-br br-ul -- set Bridge br-ul datapath_type=netdev \
+        -- add-port br-ul ul
+    ovs_vsctl "$hv" add-br br-phys -- set Bridge br-phys datapath_type=netdev \
+        -- add-port br-phys ph
+    wait_until 10 ip -n "$ns" link show br-ul >/dev/null \
+        || fail "$hv: no br-ul device"
+    ip -n "$ns" addr add "$UL_NET.$n/24" dev br-ul
+    ip -n "$ns" link set br-ul up
+    agent_conf "$hv" "DEFAULT.host=$hv-$SANDBOX_ID" \
+        "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_LINK" \
+        "local_ip=$UL_NET.$n" "bridge_mappings=physnet1:br-phys" \
+        "agent.report_interval=5" "$@" > "$SANDBOX/$hv.ini"
+}
+
+# ul_route HV: HV's ovs-vswitchd routes the underlay (its routing table
+# follows the kernel's in its namespace).
+ul_route() {
+    ovs_appctl "$1" ovs-vswitchd ovs/route/show | grep -q "$UL_NET\..* dev br-ul"
+}
+
 # ref_agent_start NAME SWITCH CONF: the reference agent (Debian's
 # neutron-openvswitch-agent 21.0.0) on SWITCH with the openvswitch_agent.ini
 # CONF, as root with sudo as its root helper, its log in $SANDBOX/NAME.log.

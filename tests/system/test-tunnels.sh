@@ -27,54 +27,12 @@ api() {     # api METHOD PATH [JSON]
 port_is() { [ "$(api GET "/ports/$1" | jq -r .port.status)" = "$2" ]; }
 
 # --- hypervisors and their underlay ----------------------------------------
-# The underlay: a namespace of its own holding two Linux bridges, "ul" for
-# tunnel traffic and "ph" for VLAN traffic between the physical bridges.
-# Each hypervisor joins "ul" with a veth on a netdev bridge br-ul, whose
-# internal port holds the host's tunnel address, so that ovs-vswitchd
-# routes and encapsulates VXLAN itself (native tunnelling), and joins "ph"
-# with a veth on its br-phys.
-UL_NET=172.31.$((RANDOM % 200 + 20))
-UL_NS=ovsa-ul-$SANDBOX_ID
-ip netns add "$UL_NS"
-_register netns "$UL_NS"
-for br in ul ph; do
-    ip -n "$UL_NS" link add "$br" type bridge
-    ip -n "$UL_NS" link set "$br" up
-done
-# hypervisor NAME N: a switch in its namespace, on the underlay as .N.
-hypervisor() {
-    local hv=$1 n=$2 ns uplink dev end
-    ovs_start "$hv" netdev
-    ns=$(ovs_netns "$hv")
-    uplink=$(netns_uplink "$hv")
-    ip -n "$ns" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
-    for end in ul ph; do
-        dev=oa$(_rand_hex 4)
-        ip link add "$dev" type veth peer name "$end-$n" netns "$UL_NS"
-        ip -n "$UL_NS" link set "$end-$n" master "$end" up
-        ip link set "$dev" netns "$ns"
-        ip -n "$ns" link set "$dev" name "$end"
-        ip -n "$ns" link set "$end" up
-    done
-    ovs_vsctl "$hv" add-br br-ul -- set Bridge br-ul datapath_type=netdev \
-        -- add-port br-ul ul
-    ovs_vsctl "$hv" add-br br-phys -- set Bridge br-phys datapath_type=netdev \
-        -- add-port br-phys ph
-    wait_until 10 ip -n "$ns" link show br-ul >/dev/null \
-        || fail "$hv: no br-ul device"
-    ip -n "$ns" addr add "$UL_NET.$n/24" dev br-ul
-    ip -n "$ns" link set br-ul up
-    agent_conf "$hv" "DEFAULT.host=$hv-$SANDBOX_ID" \
-        "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_LINK" \
-        "local_ip=$UL_NET.$n" "bridge_mappings=physnet1:br-phys" \
-        "agent.tunnel_types=vxlan" "agent.l2_population=True" \
-        "agent.arp_responder=True" "agent.report_interval=5" \
-        > "$SANDBOX/$hv.ini"
-}
-hypervisor hv1 1
-hypervisor hv2 2
+underlay_init
+HV_CONF=("agent.tunnel_types=vxlan" "agent.l2_population=True"
+         "agent.arp_responder=True")
+hypervisor hv1 1 "${HV_CONF[@]}"
+hypervisor hv2 2 "${HV_CONF[@]}"
 # ovs-vswitchd's own routing table follows the kernel's in its namespace.
-ul_route() { ovs_appctl "$1" ovs-vswitchd ovs/route/show | grep -q "$UL_NET\..* dev br-ul"; }
 ul_routes() { ul_route hv1 && ul_route hv2; }
 check "each switch routes the underlay" -- wait_until 10 ul_routes \
     || ovs_appctl hv1 ovs-vswitchd ovs/route/show 2>&1 | sed 's/^/# /'
@@ -147,7 +105,7 @@ check "vm3 does not reach vm2, on the other network" -- not vm_ping vm3 "$ip2"
 
 # --- mixed with the reference agent -------------------------------------------
 # How operators migrate, host by host: hv3 runs the reference agent.
-hypervisor hv3 3
+hypervisor hv3 3 "${HV_CONF[@]}"
 ref_agent_start r3 hv3 "$SANDBOX/hv3.ini"
 check "the reference agent on hv3 is alive" -- wait_until 90 agents_alive 3
 read -r p7 mac7 ip7 < <(new_port "$net_a" vm7 hv3)
