@@ -22,6 +22,7 @@
 #include "smap.h"
 #include "sset.h"
 #include "util.h"
+#include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(tunnels);
 
@@ -218,15 +219,27 @@ write_flood(struct tunnels *ts, struct tnet *n)
 {
     char *o = xasprintf("flood:%d", n->lv);
     flow_table_clear_owner(ts->ft, o);
-    int *ofports = xcalloc(shash_count(&ts->tunnels) + 1, sizeof *ofports);
+    int *ofports;
     size_t k = 0;
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &ts->tunnels) {
-        const struct tunnel *t = node->data;
-        if (t->ofport > 0 && !strcmp(t->type, n->type)
-            && (ts->cfg->l2_population
-                ? sset_contains(&n->flood, t->remote_ip) : t->mesh)) {
-            ofports[k++] = t->ofport;
+    if (ts->cfg->l2_population) {
+        /* The network's own flood list: work in proportion to it, not to
+         * every tunnel of the host. */
+        ofports = xcalloc(sset_count(&n->flood) + 1, sizeof *ofports);
+        const char *ip;
+        SSET_FOR_EACH (ip, &n->flood) {
+            const struct tunnel *t = tunnel_find(ts, n->type, ip);
+            if (t && t->ofport > 0) {
+                ofports[k++] = t->ofport;
+            }
+        }
+    } else {
+        ofports = xcalloc(shash_count(&ts->tunnels) + 1, sizeof *ofports);
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &ts->tunnels) {
+            const struct tunnel *t = node->data;
+            if (t->ofport > 0 && t->mesh && !strcmp(t->type, n->type)) {
+                ofports[k++] = t->ofport;
+            }
         }
     }
     tun_flows_flood(ts->ft, o, n->lv, n->segid, ofports, k);
@@ -582,14 +595,36 @@ tunnels_endpoint_delete(struct tunnels *ts, const char *ip, const char *type)
 void
 tunnels_run(struct tunnels *ts)
 {
-    unsigned int seqno = ovsdb_idl_get_seqno(vswitch_idl(ts->vs));
+    struct ovsdb_idl *idl = vswitch_idl(ts->vs);
+    unsigned int seqno = ovsdb_idl_get_seqno(idl);
     if (seqno != ts->idl_seqno) {
         ts->idl_seqno = seqno;
+        /* The ofports of br-tun's interfaces, read in one pass (a lookup
+         * per tunnel would cost the square of the number of tunnels). */
+        struct shash ofports = SHASH_INITIALIZER(&ofports);
+        const struct ovsrec_bridge *br;
+        OVSREC_BRIDGE_FOR_EACH (br, idl) {
+            if (strcmp(br->name, ts->cfg->tunnel_bridge)) {
+                continue;
+            }
+            for (size_t i = 0; i < br->n_ports; i++) {
+                const struct ovsrec_port *port = br->ports[i];
+                for (size_t j = 0; j < port->n_interfaces; j++) {
+                    const struct ovsrec_interface *iface
+                        = port->interfaces[j];
+                    if (iface->n_ofport == 1
+                        && shash_find(&ts->tunnels, iface->name)) {
+                        shash_add_once(&ofports, iface->name,
+                                       (void *) (intptr_t) iface->ofport[0]);
+                    }
+                }
+            }
+        }
         struct shash_node *node;
         SHASH_FOR_EACH (node, &ts->tunnels) {
             struct tunnel *t = node->data;
-            int ofport = vswitch_get_ofport(ts->vs, ts->cfg->tunnel_bridge,
-                                            t->name);
+            struct shash_node *on = shash_find(&ofports, t->name);
+            int ofport = on ? (int) (intptr_t) on->data : -1;
             if (ofport == t->ofport) {
                 continue;
             }
@@ -608,6 +643,7 @@ tunnels_run(struct tunnels *ts)
                 }
             }
         }
+        shash_destroy(&ofports);
     }
     if (ts->dirty) {
         struct shash_node *node;
