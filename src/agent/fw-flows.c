@@ -66,15 +66,8 @@ add(struct flow_table *ft, const char *owner,
 {
     va_list args;
     va_start(args, format);
-    char *text = xvasprintf(format, args);
+    flow_table_vadd_logged(ft, owner, flags, format, args);
     va_end(args);
-
-    char *error = flow_table_add(ft, owner, flags, "%s", text);
-    if (error) {
-        VLOG_WARN_RL(&rl, "%s: %s", owner, error);
-        free(error);
-    }
-    free(text);
 }
 
 static bool

@@ -16,7 +16,6 @@
 
 VLOG_DEFINE_THIS_MODULE(port_flows);
 
-static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 /* Adds one flow.  A flow built from the server's data may not parse (a
  * malformed address, say): that is logged and the flow left out. */
@@ -25,15 +24,8 @@ add(struct flow_table *ft, const char *owner, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    char *text = xvasprintf(format, args);
+    flow_table_vadd_logged(ft, owner, 0, format, args);
     va_end(args);
-
-    char *error = flow_table_add(ft, owner, 0, "%s", text);
-    if (error) {
-        VLOG_WARN_RL(&rl, "%s: %s", owner, error);
-        free(error);
-    }
-    free(text);
 }
 
 static int

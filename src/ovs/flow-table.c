@@ -247,6 +247,21 @@ flow_table_add(struct flow_table *ft, const char *owner,
 }
 
 void
+flow_table_vadd_logged(struct flow_table *ft, const char *owner,
+                       enum ofputil_flow_mod_flags flags,
+                       const char *format, va_list args)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    char *text = xvasprintf(format, args);
+    char *error = flow_table_add(ft, owner, flags, "%s", text);
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: %s", owner, error);
+        free(error);
+    }
+    free(text);
+}
+
+void
 flow_table_clear_owner(struct flow_table *ft, const char *owner)
 {
     struct hmapx *set = shash_find_and_delete(&ft->owners, owner);

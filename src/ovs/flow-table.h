@@ -20,6 +20,7 @@
 #ifndef OVSAGENT_FLOW_TABLE_H
 #define OVSAGENT_FLOW_TABLE_H 1
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,14 @@ char *flow_table_add(struct flow_table *, const char *owner,
                      enum ofputil_flow_mod_flags flags,
                      const char *format, ...)
     OVS_PRINTF_FORMAT(4, 5) OVS_WARN_UNUSED_RESULT;
+
+/* For flows built from the server's data, which may not parse (a malformed
+ * address, say): adds the flow formatted from 'format' and 'args', or logs
+ * the error (rate-limited, naming 'owner') and leaves the flow out. */
+void flow_table_vadd_logged(struct flow_table *, const char *owner,
+                            enum ofputil_flow_mod_flags flags,
+                            const char *format, va_list args)
+    OVS_PRINTF_FORMAT(4, 0);
 
 /* Forgets every flow of 'owner'. */
 void flow_table_clear_owner(struct flow_table *, const char *owner);

@@ -619,6 +619,29 @@ stack_private() {
     export STACK_LINK_IP=169.254.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 2))
     trap '_stack_private_down; _sandbox_exit' EXIT
 }
+# stack_up_private: stack_private, then the stack up, its environment
+# (OVSAGENT_API_URL, OVSAGENT_TRANSPORT_URL_LINK, ...) in this shell.
+stack_up_private() {
+    stack_private
+    if ! "$TOP/scripts/stack" up > "$SANDBOX/stack-up.log" 2>&1; then
+        tail -n 30 "$SANDBOX/stack-up.log" | sed 's/^/# /'
+        fail "the Neutron stack did not come up"
+    fi
+    eval "$("$TOP/scripts/stack" env)"
+    ok "RabbitMQ, MariaDB and neutron-server are up"
+}
+
+# api METHOD PATH [JSON]: the Networking API (noauth), as project $PROJECT
+# with the admin role.
+api() {
+    curl -sS --max-time 30 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
+        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
+        -H "Content-Type: application/json" ${3:+-d "$3"}
+}
+
+# port_is ID STATUS: the port has STATUS in the API.
+port_is() { [ "$(api GET "/ports/$1" | jq -r .port.status)" = "$2" ]; }
+
 _stack_private_down() {
     cp -r "$STACK_DIR/logs" "$SANDBOX/stack-logs" 2>/dev/null || true
     "$TOP/scripts/stack" down --purge >/dev/null 2>&1 || true

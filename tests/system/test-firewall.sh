@@ -11,21 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
-stack_private
-if ! "$TOP/scripts/stack" up > "$SANDBOX/stack-up.log" 2>&1; then
-    tail -n 30 "$SANDBOX/stack-up.log" | sed 's/^/# /'
-    fail "the Neutron stack did not come up"
-fi
-eval "$("$TOP/scripts/stack" env)"
-ok "RabbitMQ, MariaDB and neutron-server are up"
+stack_up_private
 
 PROJECT=f1ea11f1ea11f1ea11f1ea11f1ea11f1
-api() {     # api METHOD PATH [JSON]
-    curl -sS --max-time 30 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
-        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
-        -H "Content-Type: application/json" ${3:+-d "$3"}
-}
-port_is() { [ "$(api GET "/ports/$1" | jq -r .port.status)" = "$2" ]; }
 
 HOSTNAME_HV=hv-$SANDBOX_ID
 ovs_start hv netdev

@@ -10,20 +10,9 @@ sandbox_init
 # Outside the sandbox: the mysql and rabbitmq users must reach it.
 # Short, so that the test sees the server declare a silent agent dead.
 export AGENT_DOWN_TIME=12
-stack_private
-if ! "$TOP/scripts/stack" up > "$SANDBOX/stack-up.log" 2>&1; then
-    tail -n 30 "$SANDBOX/stack-up.log" | sed 's/^/# /'
-    fail "the Neutron stack did not come up"
-fi
-eval "$("$TOP/scripts/stack" env)"
-ok "RabbitMQ, MariaDB and neutron-server are up"
+stack_up_private
 
 PROJECT=c0ffee00c0ffee00c0ffee00c0ffee00
-api() {     # api METHOD PATH [JSON]
-    curl -sS --max-time 30 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
-        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
-        -H "Content-Type: application/json" ${3:+-d "$3"}
-}
 port_status() { api GET "/ports/$1" | jq -r .port.status; }
 tag_is() { [ "$(ovs_vsctl hv get Port "$1" tag)" = "$2" ]; }
 show_has() { agent_appctl "$1" ovsagent/show | grep -q "$2"; }
