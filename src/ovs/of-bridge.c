@@ -238,6 +238,7 @@ of_bridge_start_session(struct of_bridge *ob)
         ob->drop_flows_pending = false;
         VLOG_INFO("%s: deleted all flows (drop_flows_on_start)", ob->name);
         flow_table_installed_set_empty(ob->ft);
+        ob->ever_read = true;   /* What the switch holds is known: none. */
         of_bridge_set_state(ob, OFB_SYNCING);
         return;
     }
