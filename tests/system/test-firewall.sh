@@ -22,7 +22,8 @@ ip -n "$(ovs_netns hv)" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
 agent_conf hv "DEFAULT.host=$HOSTNAME_HV" \
     "DEFAULT.transport_url=$OVSAGENT_TRANSPORT_URL_LINK" \
     "agent.tunnel_types=vxlan" "agent.report_interval=5" \
-    "securitygroup.firewall_driver=openvswitch" > "$SANDBOX/hv.ini"
+    "securitygroup.firewall_driver=openvswitch" \
+    "agent.drop_flows_on_start=True" > "$SANDBOX/hv.ini"
 ALLOWED_LOG_PATTERNS=("retrying in" "connection refused")
 agent_start a1 hv "$SANDBOX/hv.ini"
 
