@@ -584,13 +584,12 @@ group_changed(void *fw_, const char *sg, bool deleted)
     fw->pull_needed = true;
 }
 
-/* Forgets the conjunction ids and the members of groups no port here uses
- * any more, as its group or as the remote of one of its rules. */
+/* What the filtered ports here use: their security groups, and the
+ * remote groups and address groups their groups' rules name. */
 static void
-firewall_gc(struct firewall *fw)
+firewall_collect(const struct firewall *fw, struct sset *groups,
+                 struct sset *remotes, struct sset *ags)
 {
-    struct sset used = SSET_INITIALIZER(&used);
-    struct sset remotes = SSET_INITIALIZER(&remotes);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &fw->ports) {
         const struct fw_port_state *p = node->data;
@@ -599,20 +598,39 @@ firewall_gc(struct firewall *fw)
         }
         for (size_t i = 0; i < p->dd.n_security_groups; i++) {
             const char *sg = p->dd.security_groups[i];
-            sset_add(&used, sg);
+            sset_add(groups, sg);
             size_t n;
             const struct sg_rule *const *rules = sg_cache_rules(fw->groups,
                                                                 sg, &n);
             for (size_t j = 0; j < n; j++) {
                 if (rules[j]->remote_group_id) {
-                    sset_add(&used, rules[j]->remote_group_id);
-                    sset_add(&remotes, rules[j]->remote_group_id);
+                    sset_add(remotes, rules[j]->remote_group_id);
                 } else if (rules[j]->remote_address_group_id) {
-                    sset_add(&used, rules[j]->remote_address_group_id);
+                    sset_add(ags, rules[j]->remote_address_group_id);
                 }
             }
         }
     }
+}
+
+/* Forgets the conjunction ids and the members of groups no port here uses
+ * any more, as its group or as the remote of one of its rules. */
+static void
+firewall_gc(struct firewall *fw)
+{
+    struct sset used = SSET_INITIALIZER(&used);
+    struct sset remotes = SSET_INITIALIZER(&remotes);
+    struct sset ags = SSET_INITIALIZER(&ags);
+    firewall_collect(fw, &used, &remotes, &ags);
+    const char *name;
+    SSET_FOR_EACH (name, &remotes) {
+        sset_add(&used, name);
+    }
+    SSET_FOR_EACH (name, &ags) {
+        sset_add(&used, name);
+    }
+    sset_destroy(&ags);
+
     const char *sg;
     SSET_FOR_EACH_SAFE (sg, &fw->pulled_members) {
         if (!sset_contains(&remotes, sg)) {
@@ -715,41 +733,39 @@ pull_done(void *pl_, const char *error, const struct json *result)
 static void
 firewall_pull(struct firewall *fw, struct rpc *rpc)
 {
+    struct sset used_groups = SSET_INITIALIZER(&used_groups);
+    struct sset used_remotes = SSET_INITIALIZER(&used_remotes);
+    struct sset used_ags = SSET_INITIALIZER(&used_ags);
+    firewall_collect(fw, &used_groups, &used_remotes, &used_ags);
+
+    /* What is missing, a batch of each kind at most. */
     struct sset groups = SSET_INITIALIZER(&groups);
     struct sset remotes = SSET_INITIALIZER(&remotes);
     struct sset ags = SSET_INITIALIZER(&ags);
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &fw->ports) {
-        const struct fw_port_state *p = node->data;
-        if (!p->filtered) {
-            continue;
-        }
-        for (size_t i = 0; i < p->dd.n_security_groups; i++) {
-            const char *sg = p->dd.security_groups[i];
-            if (!sg_cache_has_group(fw->groups, sg)
-                && !sset_contains(&fw->pulled_groups, sg)) {
-                if (sset_count(&groups) < PULL_BATCH) {
-                    sset_add(&groups, sg);
-                }
-                continue;
-            }
-            size_t n;
-            const struct sg_rule *const *rules = sg_cache_rules(fw->groups,
-                                                                sg, &n);
-            for (size_t j = 0; j < n; j++) {
-                const char *r = rules[j]->remote_group_id;
-                const char *ag = rules[j]->remote_address_group_id;
-                if (r && !sset_contains(&fw->pulled_members, r)
-                    && sset_count(&remotes) < PULL_BATCH) {
-                    sset_add(&remotes, r);
-                } else if (!r && ag && !address_groups_has(fw->ags, ag)
-                           && !sset_contains(&fw->pulled_ags, ag)
-                           && sset_count(&ags) < PULL_BATCH) {
-                    sset_add(&ags, ag);
-                }
-            }
+    const char *id;
+    SSET_FOR_EACH (id, &used_groups) {
+        if (!sg_cache_has_group(fw->groups, id)
+            && !sset_contains(&fw->pulled_groups, id)
+            && sset_count(&groups) < PULL_BATCH) {
+            sset_add(&groups, id);
         }
     }
+    SSET_FOR_EACH (id, &used_remotes) {
+        if (!sset_contains(&fw->pulled_members, id)
+            && sset_count(&remotes) < PULL_BATCH) {
+            sset_add(&remotes, id);
+        }
+    }
+    SSET_FOR_EACH (id, &used_ags) {
+        if (!address_groups_has(fw->ags, id)
+            && !sset_contains(&fw->pulled_ags, id)
+            && sset_count(&ags) < PULL_BATCH) {
+            sset_add(&ags, id);
+        }
+    }
+    sset_destroy(&used_groups);
+    sset_destroy(&used_remotes);
+    sset_destroy(&used_ags);
 
     struct fw_pull *pl = NULL;
     if (!sset_is_empty(&groups)) {
