@@ -790,6 +790,27 @@ report_done(void *b_, const char *error, const char *const *failed,
     free(b);
 }
 
+/* Whether one of the 'n' ports about to be reported up is on a tunnel
+ * network that floods to no tunnel yet: the server then sends the
+ * network's whole forwarding database, which a missed or not yet sent
+ * notification would otherwise leave out (the reference's rule). */
+static bool
+ports_tunnels_missing(const struct ports *ps, const char **ids, size_t n)
+{
+    if (!ps->br.tunnels) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct port *p = port_find(ps, ids[i]);
+        const struct network *net = p ? p->net : NULL;
+        if (net && !net->physnet && net->segid >= 0
+            && !tunnels_network_has_tunnels(ps->br.tunnels, net->net_id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Sends one update_device_list for up to PLUGIN_BATCH ports up and as
  * many down.  Returns false if there was nothing to report. */
 static bool
@@ -827,9 +848,15 @@ ports_report_one(struct ports *ps, struct rpc *rpc)
     if (sent) {
         int timeout = ps->cfg->rpc_response_timeout * (1 + ps->n_reports);
         ps->n_reports++;
+        bool refresh = ps->refresh_tunnels;
+        if (!refresh && ports_tunnels_missing(ps, up, n_up)) {
+            VLOG_INFO("a port goes up on a tunnel network with no tunnel "
+                      "yet: asking for its forwarding database "
+                      "(refresh_tunnels)");
+            refresh = true;
+        }
         plugin_update_device_list(rpc, ps->cfg->host, up, n_up, down, n_down,
-                                  ps->refresh_tunnels, timeout, report_done,
-                                  b);
+                                  refresh, timeout, report_done, b);
     } else {
         free(b->ids);
         free(b->what);

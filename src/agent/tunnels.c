@@ -352,6 +352,26 @@ tunnels_network_remove(struct tunnels *ts, const char *net_id)
     free(type);
 }
 
+bool
+tunnels_network_has_tunnels(const struct tunnels *ts, const char *net_id)
+{
+    const struct tnet *n = shash_find_data(&ts->nets, net_id);
+    if (!n) {
+        return false;
+    }
+    if (ts->cfg->l2_population) {
+        return !sset_is_empty(&n->flood);
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ts->tunnels) {
+        const struct tunnel *t = node->data;
+        if (t->mesh && !strcmp(t->type, n->type)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* l2population. */
 
 /* One [mac, ip] pair: true if it parses. */

@@ -35,6 +35,12 @@ void tunnels_network_add(struct tunnels *, const char *net_id,
                          const char *type, int64_t segid, int lv);
 void tunnels_network_remove(struct tunnels *, const char *net_id);
 
+/* Whether the tunnel network 'net_id' floods to any tunnel yet.  A port
+ * reported up on a network that does not asks the server for the
+ * network's whole forwarding database (refresh_tunnels), as the
+ * reference asks. */
+bool tunnels_network_has_tunnels(const struct tunnels *, const char *net_id);
+
 /* l2population casts: the "fdb_entries" argument of add_fdb_entries,
  * remove_fdb_entries and update_fdb_entries.  Entries for this host's own
  * tunnel address and for networks without a local VLAN are ignored.

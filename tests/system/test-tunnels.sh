@@ -85,8 +85,13 @@ api POST /subnets "{\"subnet\":{\"network_id\":\"$net_b\",\"cidr\":\"10.70.0.0/2
 read -r p3 mac3 ip3 < <(new_port "$net_b" vm3 hv1 10.70.0.203)
 read -r p4 mac4 ip4 < <(new_port "$net_b" vm4 hv2 10.70.0.204)
 vif_add hv1 vm3 "$mac3" "$ip3/24" "$p3"
-vif_add hv2 vm4 "$mac4" "$ip4/24" "$p4"
 check "vm3 (hv1, network b) ACTIVE" -- wait_until 30 port_is "$p3" ACTIVE
+# Network b had no tunnel on hv1 when vm3 went up, after the agent's first
+# pass (vm4 is plugged only now): like the reference, hv1 asked for the
+# network's whole FDB.
+check "hv1 reported vm3 up with refresh_tunnels, network b having no tunnel yet" -- \
+    grep -q "no tunnel yet: asking for its forwarding database" "$SANDBOX/a1.log"
+vif_add hv2 vm4 "$mac4" "$ip4/24" "$p4"
 check "vm4 (hv2, network b) ACTIVE" -- wait_until 30 port_is "$p4" ACTIVE
 check "vm3 pings vm4 on their own network" -- wait_until 20 vm_ping vm3 "$ip4"
 check "vm3 does not reach vm2, on the other network" -- not vm_ping vm3 "$ip2"
