@@ -65,6 +65,7 @@ struct of_bridge {
     int canary_table;
     int canary_interval_ms;
     bool drop_flows_pending;        /* drop_flows_on_start not yet done. */
+    ovs_be32 drop_barrier_xid;      /* Barrier after the delete-all. */
     int connect_timeout_ms;
     int request_timeout_ms;
 
@@ -235,8 +236,14 @@ of_bridge_start_session(struct of_bridge *ob)
             = ofputil_protocol_from_ofp_version(rconn_get_version(ob->rconn));
         of_bridge_send(ob, ofputil_encode_flow_mod(&fm, proto));
         minimatch_destroy(&fm.match);
-        ob->drop_flows_pending = false;
-        VLOG_INFO("%s: deleted all flows (drop_flows_on_start)", ob->name);
+        /* The delete-all is done only once its barrier comes back: a
+         * connection lost before that may have lost it too, and the next
+         * one deletes again. */
+        struct ofpbuf *barrier = ofputil_encode_barrier_request(
+            rconn_get_version(ob->rconn));
+        ob->drop_barrier_xid = msg_xid(barrier);
+        of_bridge_send(ob, barrier);
+        VLOG_INFO("%s: deleting all flows (drop_flows_on_start)", ob->name);
         flow_table_installed_set_empty(ob->ft);
         ob->ever_read = true;   /* What the switch holds is known: none. */
         of_bridge_set_state(ob, OFB_SYNCING);
@@ -380,6 +387,11 @@ of_bridge_handle_msg(struct of_bridge *ob, const struct ofp_header *oh)
     case OFPTYPE_BARRIER_REPLY:
         if (ob->batch && oh->xid == ob->batch_barrier_xid) {
             of_bridge_batch_settled(ob);
+        } else if (ob->drop_flows_pending
+                   && oh->xid == ob->drop_barrier_xid) {
+            ob->drop_flows_pending = false;
+            VLOG_INFO("%s: deleted all flows (drop_flows_on_start)",
+                      ob->name);
         }
         break;
 
