@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent-config.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovs/flow-table.h"
 #include "sha1.h"
@@ -144,18 +145,17 @@ tun_flows_flood(struct flow_table *ft, const char *owner, int lv,
     }
     int *sorted = xmemdup(ofports, n * sizeof *ofports);
     qsort(sorted, n, sizeof *sorted, int_cmp);
-    char *outs = xstrdup("");
+    /* One pass: a network of a large cloud floods to thousands of tunnels. */
+    struct ds outs = DS_EMPTY_INITIALIZER;
     for (size_t i = 0; i < n; i++) {
-        if (i && sorted[i] == sorted[i - 1]) {
-            continue;
+        if (!i || sorted[i] != sorted[i - 1]) {
+            ds_put_format(&outs, ",output:%d", sorted[i]);
         }
-        char *next = xasprintf("%s,output:%d", outs, sorted[i]);
-        free(outs);
-        outs = next;
     }
     add(ft, owner, "table=22,priority=1,dl_vlan=%d,actions=pop_vlan,"
-        "set_field:%#"PRIx64"->tun_id%s", lv, (uint64_t) segid, outs);
-    free(outs);
+        "set_field:%#"PRIx64"->tun_id%s", lv, (uint64_t) segid,
+        ds_cstr(&outs));
+    ds_destroy(&outs);
     free(sorted);
 }
 

@@ -47,8 +47,11 @@ struct tnet {
     int lv;
     struct sset flood;          /* Remote endpoints in the flood list. */
     struct shash ucast;         /* MAC -> remote endpoint (char *). */
+    struct shash via;           /* Remote endpoint -> struct sset of the
+                                 * MACs of 'ucast' behind it. */
     struct shash arp;           /* IPv4 address -> MAC (char *). */
     bool dirty;                 /* Every flow to be written again. */
+    bool flood_dirty;           /* The flood flow to be written again. */
 };
 
 struct tunnels {
@@ -90,6 +93,12 @@ tnet_free(struct tnet *n)
 {
     sset_destroy(&n->flood);
     shash_destroy_free_data(&n->ucast);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &n->via) {
+        sset_destroy(node->data);
+        free(node->data);
+    }
+    shash_destroy(&n->via);
     shash_destroy_free_data(&n->arp);
     free(n->net_id);
     free(n->type);
@@ -212,6 +221,41 @@ tunnel_gc(struct tunnels *ts, const char *type, const char *ip)
     tunnel_delete(ts, t);
 }
 
+/* A network's unicast entries, and which of them each tunnel carries. */
+
+static void
+ucast_unset(struct tnet *n, const char *mac)
+{
+    char *remote = shash_find_and_delete(&n->ucast, mac);
+    if (!remote) {
+        return;
+    }
+    struct sset *macs = shash_find_data(&n->via, remote);
+    if (macs) {
+        sset_find_and_delete(macs, mac);
+        if (sset_is_empty(macs)) {
+            shash_find_and_delete(&n->via, remote);
+            sset_destroy(macs);
+            free(macs);
+        }
+    }
+    free(remote);
+}
+
+static void
+ucast_set(struct tnet *n, const char *mac, const char *remote)
+{
+    ucast_unset(n, mac);
+    shash_add(&n->ucast, mac, xstrdup(remote));
+    struct sset *macs = shash_find_data(&n->via, remote);
+    if (!macs) {
+        macs = xmalloc(sizeof *macs);
+        sset_init(macs);
+        shash_add(&n->via, remote, macs);
+    }
+    sset_add(macs, mac);
+}
+
 /* Flows. */
 
 static void
@@ -326,6 +370,7 @@ tunnels_network_add(struct tunnels *ts, const char *net_id, const char *type,
     n->lv = lv;
     sset_init(&n->flood);
     shash_init(&n->ucast);
+    shash_init(&n->via);
     shash_init(&n->arp);
     n->dirty = true;
     ts->dirty = true;
@@ -422,6 +467,10 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
         if (!n) {
             continue;
         }
+        /* The network's flood flow is written once, after all its
+         * endpoints: it lists every tunnel it floods to. */
+        bool flood_changed = false;
+        struct sset gone = SSET_INITIALIZER(&gone);
         struct shash_node *pn;
         SHASH_FOR_EACH (pn, json_object(ports)) {
             const char *remote = pn->name;
@@ -438,7 +487,6 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
             if (add && !t) {
                 continue;
             }
-            bool flood_changed = false;
             for (size_t i = 0; i < json_array(list)->n; i++) {
                 const char *mac, *ip;
                 if (!fdb_pair(json_array(list)->elems[i], &mac, &ip)) {
@@ -451,14 +499,15 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
                                     : !!sset_find_and_delete(&n->flood,
                                                              remote));
                     flood_changed |= changed;
+                    if (changed && !add) {
+                        sset_add(&gone, remote);
+                    }
                     continue;
                 }
                 if (add) {
-                    char *old = shash_replace_nocopy(&n->ucast, xstrdup(mac),
-                                                     xstrdup(remote));
-                    free(old);
+                    ucast_set(n, mac, remote);
                 } else {
-                    free(shash_find_and_delete(&n->ucast, mac));
+                    ucast_unset(n, mac);
                 }
                 write_ucast(ts, n, mac);
                 if (ts->cfg->arp_responder && !strchr(ip, ':')) {
@@ -471,13 +520,15 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
                     write_arp(ts, n, ip);
                 }
             }
-            if (flood_changed) {
-                write_flood(ts, n);
-                if (!add) {
-                    tunnel_gc(ts, n->type, remote);
-                }
-            }
         }
+        if (flood_changed) {
+            write_flood(ts, n);
+        }
+        const char *ip;
+        SSET_FOR_EACH (ip, &gone) {
+            tunnel_gc(ts, n->type, ip);
+        }
+        sset_destroy(&gone);
     }
     return n_bad;
 }
@@ -612,6 +663,34 @@ tunnels_endpoint_delete(struct tunnels *ts, const char *ip, const char *type)
     tunnel_delete(ts, t);
 }
 
+/* 't' has a new ofport (or none): the flows that output to it are written
+ * again, and only those: the flood flows of the networks that flood to it
+ * and the unicast flows of the MACs behind it.  A new tunnel costs work in
+ * proportion to what goes through it, not to the whole forwarding
+ * database. */
+static void
+tunnel_rewrite(struct tunnels *ts, const struct tunnel *t)
+{
+    struct shash_node *nn;
+    SHASH_FOR_EACH (nn, &ts->nets) {
+        struct tnet *n = nn->data;
+        if (strcmp(n->type, t->type)) {
+            continue;
+        }
+        if (!ts->cfg->l2_population
+            || sset_contains(&n->flood, t->remote_ip)) {
+            n->flood_dirty = true;  /* Once for all the tunnels of a pass. */
+        }
+        const struct sset *macs = shash_find_data(&n->via, t->remote_ip);
+        if (macs) {
+            const char *mac;
+            SSET_FOR_EACH (mac, macs) {
+                write_ucast(ts, n, mac);
+            }
+        }
+    }
+}
+
 void
 tunnels_run(struct tunnels *ts)
 {
@@ -653,17 +732,16 @@ tunnels_run(struct tunnels *ts)
             flow_table_clear_owner(ts->ft, o);
             tun_flows_port(ts->ft, o, t->type, ofport);
             free(o);
-            /* Every network that reaches it writes its flows again. */
-            struct shash_node *nn;
-            SHASH_FOR_EACH (nn, &ts->nets) {
-                struct tnet *n = nn->data;
-                if (!strcmp(n->type, t->type)) {
-                    n->dirty = true;
-                    ts->dirty = true;
-                }
-            }
+            tunnel_rewrite(ts, t);
         }
         shash_destroy(&ofports);
+        SHASH_FOR_EACH (node, &ts->nets) {
+            struct tnet *n = node->data;
+            if (n->flood_dirty) {
+                n->flood_dirty = false;
+                write_flood(ts, n);
+            }
+        }
     }
     if (ts->dirty) {
         struct shash_node *node;

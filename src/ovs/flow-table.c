@@ -4,6 +4,13 @@
  * Both sides are hash maps of struct ft_flow keyed by (table, priority,
  * match).  The desired side also records, per owner, the set of flows the
  * owner asked for; a flow lives while at least one owner wants it.
+ *
+ * The difference is computed from the keys whose desired flow changed
+ * since both sides last agreed ('dirty'), so that a change costs work in
+ * proportion to itself, not to the table: a bridge with tens of thousands
+ * of flows is asked for a diff at every wake-up of the main loop.  Only
+ * after the installed side was read back or reset ('full') is every flow
+ * compared, since the switch may then hold anything.
  */
 #include <config.h>
 #include "ovs/flow-table.h"
@@ -42,6 +49,14 @@ struct ft_flow {
     bool rejected;              /* Desired flows only: the switch said no. */
 };
 
+/* A key whose desired flow changed: (table, priority, match). */
+struct ft_key {
+    struct hmap_node node;      /* In 'dirty'. */
+    uint8_t table_id;
+    uint16_t priority;
+    struct minimatch match;
+};
+
 struct flow_table {
     char *name;
     uint64_t cookie;
@@ -53,6 +68,9 @@ struct flow_table {
 
     struct hmap installed;      /* Of struct ft_flow. */
     uint64_t installed_seqno;
+
+    struct hmap dirty;          /* Of struct ft_key. */
+    bool full;                  /* Compare every flow at the next diff. */
 };
 
 static uint32_t
@@ -73,6 +91,47 @@ ft_find(const struct hmap *map, uint8_t table_id, uint16_t priority,
         }
     }
     return NULL;
+}
+
+/* Notes that the desired flow of this key changed (appeared, went, or
+ * took other actions). */
+static void
+ft_mark(struct flow_table *ft, uint8_t table_id, uint16_t priority,
+        const struct minimatch *m)
+{
+    if (ft->full) {
+        return;                 /* The next diff compares everything. */
+    }
+    uint32_t hash = ft_hash(table_id, priority, m);
+    struct ft_key *k;
+    HMAP_FOR_EACH_WITH_HASH (k, node, hash, &ft->dirty) {
+        if (k->table_id == table_id && k->priority == priority
+            && minimatch_equal(&k->match, m)) {
+            return;
+        }
+    }
+    k = xmalloc(sizeof *k);
+    k->table_id = table_id;
+    k->priority = priority;
+    minimatch_clone(&k->match, m);
+    hmap_insert(&ft->dirty, &k->node, hash);
+}
+
+static void
+ft_key_remove(struct flow_table *ft, struct ft_key *k)
+{
+    hmap_remove(&ft->dirty, &k->node);
+    minimatch_destroy(&k->match);
+    free(k);
+}
+
+static void
+ft_dirty_clear(struct flow_table *ft)
+{
+    struct ft_key *k;
+    HMAP_FOR_EACH_SAFE (k, node, &ft->dirty) {
+        ft_key_remove(ft, k);
+    }
 }
 
 static void
@@ -108,6 +167,8 @@ flow_table_create(const char *name, uint64_t cookie,
     hmap_init(&ft->desired);
     shash_init(&ft->owners);
     hmap_init(&ft->installed);
+    hmap_init(&ft->dirty);
+    ft->full = true;
     ft->desired_seqno = 1;
     return ft;
 }
@@ -129,6 +190,8 @@ flow_table_destroy(struct flow_table *ft)
     hmap_destroy(&ft->desired);
     ft_map_clear(&ft->installed);
     hmap_destroy(&ft->installed);
+    ft_dirty_clear(ft);
+    hmap_destroy(&ft->dirty);
     bitmap_free(ft->owned);
     free(ft->name);
     free(ft);
@@ -217,6 +280,7 @@ flow_table_add(struct flow_table *ft, const char *owner,
         hmap_insert(&ft->desired, &new->node,
                     ft_hash(new->table_id, new->priority, &new->match));
         hmapx_add(set, new);
+        ft_mark(ft, new->table_id, new->priority, &new->match);
         ft->desired_seqno++;
     } else if (hmapx_contains(set, old)) {
         /* The owner restates a flow it already has: take the new actions,
@@ -230,6 +294,7 @@ flow_table_add(struct flow_table *ft, const char *owner,
             old->hard_timeout = new->hard_timeout;
             old->rejected = false;
             new->ofpacts = NULL;
+            ft_mark(ft, old->table_id, old->priority, &old->match);
             ft->desired_seqno++;
         }
         ft_flow_free(new);
@@ -273,6 +338,7 @@ flow_table_clear_owner(struct flow_table *ft, const char *owner)
         struct ft_flow *f = hn->data;
         if (!--f->n_owners) {
             hmap_remove(&ft->desired, &f->node);
+            ft_mark(ft, f->table_id, f->priority, &f->match);
             ft_flow_free(f);
             ft->desired_seqno++;
         }
@@ -298,6 +364,8 @@ flow_table_installed_reset(struct flow_table *ft)
 {
     ft_map_clear(&ft->installed);
     ft->installed_seqno = 0;
+    ft->full = true;
+    ft_dirty_clear(ft);
 }
 
 void
@@ -320,6 +388,7 @@ flow_table_installed_add(struct flow_table *ft,
     f->idle_timeout = fs->idle_timeout;
     f->hard_timeout = fs->hard_timeout;
     f->cookie = fs->cookie;
+    ft->full = true;
 
     /* A dump never holds the same key twice, but be safe: keep the last. */
     struct ft_flow *old = ft_find(&ft->installed, f->table_id, f->priority,
@@ -403,6 +472,51 @@ ft_fm_free(struct ofputil_flow_mod *fm)
     free(fm);
 }
 
+/* Whether installed flow 'i' (or its absence) is what desired flow 'd'
+ * (or its absence) asks for.  A rejected flow is left as it is. */
+static bool
+ft_agrees(const struct ft_flow *d, const struct ft_flow *i,
+          ovs_be64 our_cookie)
+{
+    if (d) {
+        return d->rejected || (i && i->cookie == our_cookie
+                               && ft_same_content(d, i));
+    }
+    return !i || i->cookie != our_cookie;
+}
+
+/* The incremental diff: only the keys in 'dirty'.  Adds first, then
+ * deletes, as in the full diff below; a key found in agreement is done
+ * with. */
+static void
+ft_diff_dirty(struct flow_table *ft, struct flow_batch *batch, size_t max)
+{
+    ovs_be64 our_cookie = htonll(ft->cookie);
+    struct ft_key *k;
+    for (int deletes = 0; deletes < 2; deletes++) {
+        HMAP_FOR_EACH_SAFE (k, node, &ft->dirty) {
+            struct ft_flow *d = ft_find(&ft->desired, k->table_id,
+                                        k->priority, &k->match);
+            struct ft_flow *i = ft_find(&ft->installed, k->table_id,
+                                        k->priority, &k->match);
+            if (ft_agrees(d, i, our_cookie)) {
+                ft_key_remove(ft, k);
+                continue;
+            }
+            bool is_delete = !d;
+            if (is_delete != (deletes == 1)) {
+                continue;       /* Not in this pass. */
+            }
+            if (batch->n >= max) {
+                batch->last = false;
+                return;
+            }
+            ft_batch_append(batch, ft, d ? d : i,
+                            d ? OFPFC_ADD : OFPFC_DELETE_STRICT);
+        }
+    }
+}
+
 struct flow_batch *
 flow_table_diff(struct flow_table *ft, size_t max)
 {
@@ -412,6 +526,11 @@ flow_table_diff(struct flow_table *ft, size_t max)
     batch->last = true;
     ovs_be64 our_cookie = htonll(ft->cookie);
     struct ft_flow *f;
+
+    if (!ft->full) {
+        ft_diff_dirty(ft, batch, max);
+        goto done;
+    }
 
     /* Missing or different flows.  An add replaces a flow with the same key
      * whatever its cookie, so a previous run's flow becomes ours in place. */
@@ -474,6 +593,12 @@ flow_table_diff(struct flow_table *ft, size_t max)
 done:
     if (!batch->n) {
         ft->installed_seqno = batch->seqno;
+        if (ft->full) {
+            /* Both sides agree on every flow: from now on only changes
+             * are compared. */
+            ft->full = false;
+            ft_dirty_clear(ft);
+        }
         free(batch);
         return NULL;
     }
@@ -536,6 +661,11 @@ flow_batch_done(struct flow_table *ft, struct flow_batch *batch, bool success)
     }
     if (success && batch->last) {
         ft->installed_seqno = batch->seqno;
+        if (!ft->full && batch->seqno == ft->desired_seqno) {
+            /* Nothing changed since the diff, which covered every dirty
+             * key: they all agree now. */
+            ft_dirty_clear(ft);
+        }
     }
     free(batch);
 }

@@ -88,3 +88,18 @@ check "adding a remote-group member sends its 2 flows and nothing else" -- \
     bash -c "grep -qx '| add one member: flow_mods sent | - | 2 | - |' '$SANDBOX/fw-scale.out'"
 check "deleting them removes as many" -- \
     bash -c "grep -qx '| delete one member: flow_mods sent | - | 2 | - |' '$SANDBOX/fw-scale.out' && grep -qx '| delete one rule: flow_mods sent | - | 4 | - |' '$SANDBOX/fw-scale.out'"
+
+# --- l2population with other hosts ------------------------------------------------
+# Five other hosts played by bench/peer-agent on the real server; the smoke
+# fails if an FDB add, remove or chg_ip costs ovsagent more than its own two
+# flow_mods (counted by the switch).
+l2pop_scale_ok() {
+    "$TOP/bench/l2pop-scale" --smoke > "$SANDBOX/l2pop-scale.out" 2> "$SANDBOX/l2pop-scale.err"
+}
+if ! check "bench/l2pop-scale --smoke: each FDB update costs ovsagent only its own flows" -- l2pop_scale_ok; then
+    tail -n 30 "$SANDBOX/l2pop-scale.err" | sed 's/^/# /'
+fi
+check "the switch and ovsagent count the same 2 flow_mods for one more remote port" -- \
+    bash -c "grep -q '^| (a) add: one more port of a known host up: flow_mods the switch received | - | 2 |' '$SANDBOX/l2pop-scale.out' && grep -q '^| (a) add: one more port of a known host up: flow_mods ovsagent counts (br-tun) | - | 2 |' '$SANDBOX/l2pop-scale.out'"
+check "a new host costs its tunnel's in_port flow, the flood list, unicast and ARP: 4" -- \
+    bash -c "grep -q '^| (d) new host: its first port up, a new tunnel: flow_mods the switch received | - | 4 |' '$SANDBOX/l2pop-scale.out'"

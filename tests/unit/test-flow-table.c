@@ -253,6 +253,87 @@ test_rewrite_unchanged(void)
     flow_table_destroy(ft);
 }
 
+static void
+add_port_flow(struct flow_table *ft, int port, const char *actions)
+{
+    char *owner = xasprintf("p%d", port);
+    char *flow = xasprintf("table=60,priority=10,in_port=%d,actions=%s",
+                           port, actions);
+    flow_table_clear_owner(ft, owner);
+    add(ft, owner, flow);
+    free(flow);
+    free(owner);
+}
+
+/* Once both sides agree, a diff looks only at what changed since, and
+ * still gets every case right: a changed flow, a removed one, a failed
+ * batch, a change while a batch is in flight, a change undone before the
+ * diff, a change larger than a batch, and a reconnection. */
+static void
+test_incremental(void)
+{
+    struct flow_table *ft = flow_table_create("br-tun", 9, owned, 3);
+    for (int i = 1; i <= 1000; i++) {
+        add_port_flow(ft, i, "drop");
+    }
+    flow_table_installed_set_empty(ft);
+    settle(ft, 10000);
+    check(flow_table_n_installed(ft) == 1000, "1000 flows installed");
+
+    add_port_flow(ft, 5, "NORMAL");
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_ADD) == 1 && b->last,
+          "one flow changed among 1000: one add");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100), "then nothing");
+
+    flow_table_clear_owner(ft, "p7");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1,
+          "one flow removed: one delete");
+    flow_batch_done(ft, b, false);
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1,
+          "the failed delete is sent again");
+    flow_batch_done(ft, b, true);
+    check(flow_table_n_installed(ft) == 999 && !flow_table_diff(ft, 100),
+          "then it is gone, and nothing more");
+
+    add_port_flow(ft, 2000, "drop");
+    flow_table_clear_owner(ft, "p2000");
+    check(!flow_table_diff(ft, 100), "a flow added and removed before the "
+          "diff sends nothing");
+
+    add_port_flow(ft, 9, "NORMAL");
+    b = flow_table_diff(ft, 100);
+    add_port_flow(ft, 9, "output:3");
+    flow_batch_done(ft, b, true);
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_ADD) == 1,
+          "a change made while a batch was in flight follows it");
+    if (b) {
+        flow_batch_done(ft, b, true);
+    }
+
+    for (int i = 3001; i <= 3010; i++) {
+        add_port_flow(ft, i, "drop");
+    }
+    b = flow_table_diff(ft, 4);
+    check(b && b->n == 4 && !b->last, "ten new flows: a first batch of four");
+    flow_batch_done(ft, b, true);
+    check(settle(ft, 4) == 2 && flow_table_n_installed(ft) == 1009,
+          "and two more batches");
+    check(flow_table_installed_seqno(ft) == flow_table_desired_seqno(ft),
+          "in sync");
+
+    flow_table_installed_reset(ft);
+    flow_table_installed_set_empty(ft);
+    b = flow_table_diff(ft, 10000);
+    check(b && b->n == 1009, "after a reconnection every flow is compared");
+    flow_batch_done(ft, b, true);
+    flow_table_destroy(ft);
+}
+
 int
 main(void)
 {
@@ -262,5 +343,6 @@ main(void)
     test_rejected_flow();
     test_restart_replaces_foreign_cookie();
     test_owners();
+    test_incremental();
     return test_summary();
 }
