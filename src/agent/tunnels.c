@@ -51,7 +51,8 @@ struct tnet {
                                  * MACs of 'ucast' behind it. */
     struct shash arp;           /* IPv4 address -> MAC (char *). */
     bool dirty;                 /* Every flow to be written again. */
-    bool flood_dirty;           /* The flood flow to be written again. */
+    bool flood_dirty;           /* Only the flood flow to be written again:
+                                 * once for all the changes of a pass. */
 };
 
 struct tunnels {
@@ -61,7 +62,7 @@ struct tunnels {
     struct shash tunnels;       /* Port name -> struct tunnel. */
     struct shash nets;          /* Network id -> struct tnet. */
     unsigned int idl_seqno;
-    bool dirty;                 /* Some network is dirty. */
+    bool dirty;                 /* Some network is dirty or flood_dirty. */
 
     unsigned long long n_fdb_add, n_fdb_remove, n_fdb_update;
 };
@@ -328,6 +329,15 @@ write_all(struct tunnels *ts, struct tnet *n)
         write_arp(ts, n, node->name);
     }
     n->dirty = false;
+    n->flood_dirty = false;
+}
+
+/* The flood flow of 'n' is written again at the end of tunnels_run(). */
+static void
+mark_flood(struct tunnels *ts, struct tnet *n)
+{
+    n->flood_dirty = true;
+    ts->dirty = true;
 }
 
 /* Removes every flow of 'n'. */
@@ -611,12 +621,11 @@ mesh_add(struct tunnels *ts, const char *ip, const char *type)
     struct tunnel *t = tunnel_ensure(ts, type, ip);
     if (t && !t->mesh) {
         t->mesh = true;
-        ts->dirty = true;
         struct shash_node *node;
         SHASH_FOR_EACH (node, &ts->nets) {
             struct tnet *n = node->data;
             if (!strcmp(n->type, type)) {
-                n->dirty = true;
+                mark_flood(ts, n);
             }
         }
     }
@@ -656,8 +665,7 @@ tunnels_endpoint_delete(struct tunnels *ts, const char *ip, const char *type)
         struct tnet *n = node->data;
         sset_find_and_delete(&n->flood, ip);
         if (!strcmp(n->type, type)) {
-            n->dirty = true;
-            ts->dirty = true;
+            mark_flood(ts, n);
         }
     }
     tunnel_delete(ts, t);
@@ -679,7 +687,7 @@ tunnel_rewrite(struct tunnels *ts, const struct tunnel *t)
         }
         if (!ts->cfg->l2_population
             || sset_contains(&n->flood, t->remote_ip)) {
-            n->flood_dirty = true;  /* Once for all the tunnels of a pass. */
+            mark_flood(ts, n);
         }
         const struct sset *macs = shash_find_data(&n->via, t->remote_ip);
         if (macs) {
@@ -735,13 +743,6 @@ tunnels_run(struct tunnels *ts)
             tunnel_rewrite(ts, t);
         }
         shash_destroy(&ofports);
-        SHASH_FOR_EACH (node, &ts->nets) {
-            struct tnet *n = node->data;
-            if (n->flood_dirty) {
-                n->flood_dirty = false;
-                write_flood(ts, n);
-            }
-        }
     }
     if (ts->dirty) {
         struct shash_node *node;
@@ -749,6 +750,9 @@ tunnels_run(struct tunnels *ts)
             struct tnet *n = node->data;
             if (n->dirty) {
                 write_all(ts, n);
+            } else if (n->flood_dirty) {
+                n->flood_dirty = false;
+                write_flood(ts, n);
             }
         }
         ts->dirty = false;
