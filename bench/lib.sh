@@ -38,6 +38,9 @@ die() { echo "${0##*/}: error: $*" >&2; exit 1; }
 
 # now: seconds since the epoch, with microseconds.
 now() { date +%s.%6N; }
+# secs A B: B - A, in seconds with milliseconds (times from now, CPU
+# seconds from agent_cpu).
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", b - a }'; }
 
 # wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
 wait_for() {
