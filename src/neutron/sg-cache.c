@@ -160,7 +160,9 @@ group_clear_rules(struct sg_cache *c, struct sg_group *g)
     struct shash_node *node;
     SHASH_FOR_EACH_SAFE (node, &g->rules) {
         struct sg_rule *r = node->data;
-        shash_find_and_delete(&c->rule_groups, r->id);
+        if (shash_find_data(&c->rule_groups, r->id) == g) {
+            shash_find_and_delete(&c->rule_groups, r->id);
+        }
         sg_rule_destroy(r);
         free(r);
         shash_delete(&g->rules, node);
@@ -241,14 +243,23 @@ group_put_rule(struct sg_cache *c, struct sg_group *g, struct sg_rule *r)
     return true;
 }
 
+/* Removes rule 'rule_id' from 'g'.  'rule_id' may be the key of the rule's
+ * node in 'g->rules' (the caller iterating over them), which the removal
+ * frees: it is used only before that.  The index entry goes only if it
+ * names 'g', since a hostile push may have put a rule of the same id in
+ * another group since. */
 static bool
 group_del_rule(struct sg_cache *c, struct sg_group *g, const char *rule_id)
 {
-    struct sg_rule *old = shash_find_and_delete(&g->rules, rule_id);
-    if (!old) {
+    struct shash_node *node = shash_find(&g->rules, rule_id);
+    if (!node) {
         return false;
     }
-    shash_find_and_delete(&c->rule_groups, rule_id);
+    struct sg_rule *old = node->data;
+    if (shash_find_data(&c->rule_groups, old->id) == g) {
+        shash_find_and_delete(&c->rule_groups, old->id);
+    }
+    shash_delete(&g->rules, node);
     sg_rule_destroy(old);
     free(old);
     g->sorted_valid = false;

@@ -176,10 +176,59 @@ test_groups(void)
     sg_cache_destroy(c);
 }
 
+/* A group push that no longer lists a rule removes it from the group and
+ * from the index of rules by id.  The removal once freed the rule's name
+ * and then looked it up in the index (use after free): the index kept the
+ * stale entry, which ASan reports and which shows as a count that does not
+ * drop.  A rule id that a hostile push moves to another group stays that
+ * group's when the first group lets it go. */
+static void
+test_rule_dropped_by_group_push(void)
+{
+#define GROUP(ID, REV, RULES)                                           \
+    "[{\"versioned_object.name\": \"SecurityGroup\", "                  \
+    "\"versioned_object.data\": {\"id\": \"" ID "\", "                  \
+    "\"revision_number\": " #REV ", \"rules\": [" RULES "]}}]"
+#define RULE(ID, SG)                                                    \
+    "{\"versioned_object.name\": \"SecurityGroupRule\", "               \
+    "\"versioned_object.data\": {\"id\": \"" ID "\", "                  \
+    "\"security_group_id\": \"" SG "\", \"direction\": \"ingress\", "   \
+    "\"ethertype\": \"IPv4\"}}"
+    static const char *pushes[] = {
+        GROUP("g1", 1, RULE("r1", "g1") "," RULE("r2", "g1")),
+        GROUP("g1", 2, RULE("r1", "g1")),
+        GROUP("g2", 1, RULE("r1", "g2")),
+        GROUP("g1", 3, ""),
+    };
+    static const size_t want[] = { 2, 1, 1, 1 };
+#undef GROUP
+#undef RULE
+    struct sg_cache *c = sg_cache_create();
+    for (size_t i = 0; i < ARRAY_SIZE(pushes); i++) {
+        struct json *j = json_from_string(pushes[i]);
+        sg_cache_put_groups(c, j, false, NULL, NULL);
+        json_destroy(j);
+        checkf(sg_cache_n_rules(c) == want[i],
+               "group push %"PRIuSIZE": %"PRIuSIZE" rules indexed (%"
+               PRIuSIZE")", i + 1, want[i], sg_cache_n_rules(c));
+    }
+    struct json *stub = json_from_string(
+        "[{\"versioned_object.name\": \"SecurityGroupRule\", "
+        "\"versioned_object.data\": {\"id\": \"r1\"}}]");
+    sg_cache_put_rules(c, stub, true, NULL, NULL);
+    size_t n;
+    sg_cache_rules(c, "g2", &n);
+    check(n == 0 && sg_cache_n_rules(c) == 0,
+          "the moved rule is still found by id and deleted from its group");
+    json_destroy(stub);
+    sg_cache_destroy(c);
+}
+
 int
 main(void)
 {
     test_protocols();
     test_groups();
+    test_rule_dropped_by_group_push();
     return test_summary();
 }
