@@ -336,6 +336,12 @@ struct cfg_parse {
      * (NULL for a default), both after resolve_all(). */
     char *value[N_OPTS];
     char *where[N_OPTS];
+
+    /* Each option's value after substitution, as "$name" references to it
+     * need it: computed once per parse, so that references to references
+     * cost their number, not the number of paths through them. */
+    char *subst_memo[N_OPTS];
+    bool subst_memo_set[N_OPTS];
 };
 
 static const char *
@@ -471,14 +477,21 @@ subst_resolve(const char *name, void *aux_, char **valuep)
                          name);
     }
 
-    const struct ini_value *file;
-    char *where = NULL;
-    char *error = resolve(aux->p, id, aux->depth + 1, valuep, &where, &file);
-    free(where);
-    if (!error && !*valuep) {
-        *valuep = xstrdup("");
+    struct cfg_parse *p = aux->p;
+    if (!p->subst_memo_set[id]) {
+        const struct ini_value *file;
+        char *where = NULL;
+        char *value = NULL;
+        char *error = resolve(p, id, aux->depth + 1, &value, &where, &file);
+        free(where);
+        if (error) {
+            return error;
+        }
+        p->subst_memo[id] = value;
+        p->subst_memo_set[id] = true;
     }
-    return error;
+    *valuep = xstrdup(p->subst_memo[id] ? p->subst_memo[id] : "");
+    return NULL;
 }
 
 /* Stores in '*valuep' a malloc'd copy of option 'id''s value after
@@ -521,6 +534,14 @@ resolve_all(struct cfg_parse *p)
         }
         const struct ini_value *v;
         char *error = resolve(p, i, 0, &p->value[i], &p->where[i], &v);
+        if (error && i == O_TRANSPORT_URL) {
+            /* The message would quote part of the value, which holds the
+             * broker's password: oslo.config's secret option. */
+            free(error);
+            error = xstrdup("a \"$\" in the value is not a reference to an "
+                            "option (write \"$$\" for a literal \"$\"; the "
+                            "value is secret, so it is not quoted)");
+        }
         if (error) {
             return opt_error(p, i, error);
         }
@@ -1122,6 +1143,7 @@ cfg_parse_destroy(struct cfg_parse *p)
         free(p->cli_value[i]);
         free(p->value[i]);
         free(p->where[i]);
+        free(p->subst_memo[i]);
     }
     free(p->unixctl);
 }

@@ -763,6 +763,11 @@ ini_substitute(const char *s, ini_resolve_func *resolve, void *aux,
         ds_put_cstr(&out, value);
         free(value);
         s += skip;
+        if (out.length > INI_MAX_SUBST_LEN) {
+            ds_destroy(&out);
+            return xasprintf("substitution makes the value longer than %d "
+                             "bytes", INI_MAX_SUBST_LEN);
+        }
     }
     *outp = ds_steal_cstr(&out);
     return NULL;

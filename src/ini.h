@@ -143,7 +143,10 @@ bool ini_is_host_address(const char *);
  * 'resolve' returns NULL and stores a malloc'd value in '*valuep', or returns
  * a malloc'd error message.  On success ini_substitute() stores a malloc'd
  * result in '*outp' and returns NULL; on error it returns the first message
- * 'resolve' returned and stores NULL. */
+ * 'resolve' returned and stores NULL.  A result longer than
+ * INI_MAX_SUBST_LEN bytes is an error too: references to references can
+ * otherwise make a small file expand without bound. */
+#define INI_MAX_SUBST_LEN 65536
 typedef char *ini_resolve_func(const char *name, void *aux, char **valuep);
 char *ini_substitute(const char *, ini_resolve_func *, void *aux,
                      char **outp) OVS_WARN_UNUSED_RESULT;

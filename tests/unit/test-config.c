@@ -24,6 +24,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "svec.h"
+#include "timeval.h"
 #include "util.h"
 
 static int n_passed, n_failed;
@@ -1685,6 +1686,60 @@ test_default_files(void)
     free(etc);
 }
 
+/* Writes a file in which each option of a chain refers to the next four
+ * times, the last holding 'leaf': 4^(n-1) paths through the chain. */
+static char *
+substitution_chain(const char *leaf)
+{
+    static const char *chain[][2] = {
+        {"ovs", "integration_bridge"}, {"ovs", "tunnel_bridge"},
+        {"ovs", "int_peer_patch_port"}, {"ovs", "tun_peer_patch_port"},
+        {"ovs", "ovsdb_connection"}, {"ovs", "ssl_key_file"},
+        {"ovs", "ssl_cert_file"}, {"ovs", "ssl_ca_cert_file"},
+        {"DEFAULT", "log_file"}, {"DEFAULT", "log_dir"},
+        {"DEFAULT", "state_path"}, {"DEFAULT", "control_exchange"},
+        {"DEFAULT", "transport_url"},
+    };
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < ARRAY_SIZE(chain); i++) {
+        ds_put_format(&s, "[%s]\n%s = ", chain[i][0], chain[i][1]);
+        if (i + 1 < ARRAY_SIZE(chain)) {
+            for (int k = 0; k < 4; k++) {
+                ds_put_format(&s, "${%s.%s}", chain[i + 1][0],
+                              chain[i + 1][1]);
+            }
+        } else {
+            ds_put_cstr(&s, leaf);
+        }
+        ds_put_char(&s, '\n');
+    }
+    return ds_steal_cstr(&s);
+}
+
+/* References to references once cost one resolution per path through
+ * them (minutes for a small file at start or on SIGHUP), and could expand
+ * without bound: each option is now resolved once per parse, and a value
+ * may not grow past INI_MAX_SUBST_LEN. */
+static void
+test_substitution_bounds(void)
+{
+    char *content = substitution_chain("");
+    long long int start = time_msec();
+    char *error = run_content(content, NULL);
+    long long int elapsed = time_msec() - start;
+    check(elapsed < 2000, "references to references: parsed in %lld ms "
+          "(16 million paths)", elapsed);
+    check(!error || !strstr(error, "substitut"),
+          "references to references: no substitution error (%s)",
+          error ? error : "none");
+    free(error);
+    free(content);
+
+    content = substitution_chain("12345678");
+    check_bad(content, "ovs", "integration_bridge", "longer than 65536");
+    free(content);
+}
+
 static void
 test_substitution(void)
 {
@@ -1709,10 +1764,17 @@ test_substitution(void)
         check_str("group.name reference", cfg->int_peer_patch_port, "node1");
         agent_config_destroy(cfg);
     }
+    /* transport_url is secret: the message does not quote the value. */
     check_bad("[DEFAULT]\ntransport_url = rabbit://u:pa$word@h/\n",
-              "DEFAULT", "transport_url", "cannot substitute \"$word\"");
+              "DEFAULT", "transport_url", "not a reference to an option");
+    char *error = run_content("[DEFAULT]\ntransport_url = "
+                              "rabbit://u:pa$word@h/\n", NULL);
+    check(error && !strstr(error, "word"),
+          "a bad reference in transport_url is not quoted");
+    free(error);
     check_bad("[ovs]\ntunnel_bridge = $tunnel_bridge\n", "ovs",
               "tunnel_bridge", "too deeply nested");
+    test_substitution_bounds();
 }
 
 static void
