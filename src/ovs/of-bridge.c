@@ -542,6 +542,12 @@ of_bridge_wait(struct of_bridge *ob)
     if (ob->batch && ob->request_timeout_ms > 0) {
         poll_timer_wait_until(ob->batch_sent + ob->request_timeout_ms);
     }
+    if (!rconn_is_alive(ob->rconn) || !rconn_is_connected(ob->rconn)) {
+        /* The connection ended while of_bridge_run() read from it; the next
+         * run drops it, and nothing else would wake us for that. */
+        poll_immediate_wake();
+        return;
+    }
     rconn_run_wait(ob->rconn);
     rconn_recv_wait(ob->rconn);
     if (ob->state == OFB_SYNCING) {
@@ -579,10 +585,15 @@ of_bridge_is_connected(const struct of_bridge *ob)
     return ob->rconn && ob->state == OFB_SYNCING;
 }
 
+/* With drop_flows_on_start, nothing counts as installed before the
+ * delete-all's barrier is back: until then the switch may still hold
+ * flows the agent never wanted.  (When the desired flows are few, the
+ * installed side catches up with them at once, and "in sync" was once
+ * claimed while a foreign flow was still on the switch.) */
 bool
 of_bridge_flows_installed(const struct of_bridge *ob, uint64_t seqno)
 {
-    return (of_bridge_is_connected(ob)
+    return (of_bridge_is_connected(ob) && !ob->drop_flows_pending
             && flow_table_installed_seqno(ob->ft) >= seqno);
 }
 
