@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "ini.h"
+#include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "svec.h"
@@ -547,8 +548,8 @@ resolve_all(struct cfg_parse *p)
         }
         if (v && strcmp(v->key, opts[i].name)) {
             VLOG_WARN("%s:%d: [%s] %s is deprecated, use %s instead",
-                      v->file_name, v->line, v->section, v->key,
-                      opts[i].name);
+                      v->file_name, v->line, log_safe(v->section),
+                      log_safe(v->key), opts[i].name);
         }
     }
     return NULL;
@@ -910,7 +911,8 @@ log_ignored(const struct cfg_parse *p)
             }
             if (!known) {
                 VLOG_DBG("%s:%d: ignoring [%s] %s (unknown %s)",
-                         v->file_name, v->line, v->section, v->key,
+                         v->file_name, v->line, log_safe(v->section),
+                         log_safe(v->key),
                          known_group ? "option" : "section");
             }
         }

@@ -71,5 +71,19 @@ log_setup_configure(const struct agent_config *cfg)
     } else {
         vlog_set_levels(NULL, VLF_SYSLOG, VLL_OFF);
     }
+
+    /* Modules of the OVS library that log at debug level every message they
+     * carry, as it is: jsonrpc's JSON keeps DEL and any UTF-8 byte raw, and
+     * unixctl logs each reply whole, newlines and the ids of ovsagent/show
+     * included.  That traffic stays out of a debug log unless an operator
+     * asks for it with vlog/set, knowing that. */
+    static const char *const raw_modules[] = { "jsonrpc", "unixctl",
+                                               "vconn" };
+    for (size_t i = 0; i < ARRAY_SIZE(raw_modules); i++) {
+        struct vlog_module *module = vlog_module_from_name(raw_modules[i]);
+        if (module && level == VLL_DBG) {
+            vlog_set_levels(module, VLF_ANY_DESTINATION, VLL_INFO);
+        }
+    }
     return true;
 }

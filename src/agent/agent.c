@@ -11,6 +11,7 @@
 #include "agent/base-flows.h"
 #include "agent/ports.h"
 #include "agent/tunnels.h"
+#include "log-safe.h"
 #include "neutron/address-groups.h"
 #include "neutron/port-cache.h"
 #include "neutron/sg-cache.h"
@@ -158,7 +159,7 @@ agent_notify(void *a_, const char *topic, const char *method,
     if (strcmp(method, "push") || !event || !list
         || list->type != JSON_ARRAY) {
         VLOG_WARN_RL(&rl, "%s: unexpected %s request; ignored", topic,
-                     method);
+                     log_safe(method));
         return;
     }
     bool deleted = !strcmp(event, "deleted");
@@ -222,12 +223,13 @@ agent_tunnel_notify(void *a_, const char *topic, const char *method,
             tunnels_endpoint_delete(a->tunnels, ip, type);
         }
     } else {
-        VLOG_WARN_RL(&rl, "%s: unknown method %s; ignored", topic, method);
+        VLOG_WARN_RL(&rl, "%s: unknown method %s; ignored", topic,
+                     log_safe(method));
         return;
     }
     if (n_bad) {
         VLOG_WARN_RL(&rl, "%s %s: %"PRIuSIZE" malformed entries ignored",
-                     topic, method, n_bad);
+                     topic, log_safe(method), n_bad);
     }
 }
 
@@ -423,7 +425,8 @@ tunnel_sync_done(void *call_, const char *error, const struct json *result)
     struct tunnel_sync_call *call = call_;
     struct tunnel_sync_ctx *ctx = call->ctx;
     if (error) {
-        VLOG_WARN("tunnel_sync (%s) failed: %s", call->type, error);
+        VLOG_WARN("tunnel_sync (%s) failed: %s", call->type,
+                  log_safe(error));
         ctx->failed = true;
     } else if (ctx->a->tunnels) {
         /* Without l2population, a tunnel to every endpoint listed. */

@@ -11,6 +11,7 @@
 #include "agent-config.h"
 #include "agent/conj-ids.h"
 #include "agent/fw-flows.h"
+#include "log-safe.h"
 #include "neutron/address-groups.h"
 #include "neutron/device-details.h"
 #include "neutron/plugin-api.h"
@@ -330,7 +331,8 @@ port_write(struct firewall *fw, struct fw_port_state *p)
                         = VLOG_RATE_LIMIT_INIT(5, 20);
                     VLOG_WARN_RL(&rl, "port %s: rule %s of group %s has a "
                                  "protocol the firewall does not know; "
-                                 "skipped", p->id, r->id, sg);
+                                 "skipped", log_safe(p->id),
+                                 log_safe(r->id), log_safe(sg));
                     continue;
                 }
                 if (n_rules >= allocated) {
@@ -407,8 +409,14 @@ static char *
 addr_signature(struct addr_ids *a)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
-    qsort(a->in, a->n_in, sizeof *a->in, u32_cmp);
-    qsort(a->eg, a->n_eg, sizeof *a->eg, u32_cmp);
+    /* An empty list is NULL, which qsort() may not be given even for 0
+     * elements. */
+    if (a->n_in) {
+        qsort(a->in, a->n_in, sizeof *a->in, u32_cmp);
+    }
+    if (a->n_eg) {
+        qsort(a->eg, a->n_eg, sizeof *a->eg, u32_cmp);
+    }
     ds_put_cstr(&s, "in");
     for (size_t i = 0; i < a->n_in; i++) {
         ds_put_format(&s, " %"PRIu32, a->in[i]);
@@ -688,7 +696,8 @@ pull_done(void *pl_, const char *error, const struct json *result)
     struct firewall *fw = pl->fw;
     fw->pull_busy = false;
     if (error) {
-        VLOG_WARN("pulling %s failed: %s", pull_kind_name(pl->kind), error);
+        VLOG_WARN("pulling %s failed: %s", pull_kind_name(pl->kind),
+                  log_safe(error));
         fw->retry_at = time_msec() + RETRY_MS;
     } else {
         size_t n_bad;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log-safe.h"
 #include "neutron/device-details.h"
 #include "neutron/sg-cache.h"
 #include "openvswitch/dynamic-string.h"
@@ -380,7 +381,7 @@ base_egress(struct flow_table *ft, const char *owner,
                 T_ACCEPTED_EGRESS_NORMAL);
         } else {
             VLOG_WARN_RL(&rl, "custom ethertype %s is not a hexadecimal "
-                         "number", e);
+                         "number", log_safe(e));
         }
     }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bitmap.h"
+#include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
@@ -73,7 +74,7 @@ local_vlans_add_hint(struct local_vlans *lv, const char *net_id,
     if (!shash_find(&lv->hints, key) && !bitmap_is_set(lv->used, vlan)) {
         shash_add(&lv->hints, key, (void *) (intptr_t) vlan);
         bitmap_set1(lv->used, vlan);
-        VLOG_DBG("hint: network %s had local VLAN %d", key, vlan);
+        VLOG_DBG("hint: network %s had local VLAN %d", log_safe(key), vlan);
     }
     free(key);
 }
@@ -104,7 +105,7 @@ local_vlans_get(struct local_vlans *lv, const char *net_id, int64_t segid,
             }
         }
         if (vlan < 0) {
-            VLOG_ERR("no local VLAN left for network %s", key);
+            VLOG_ERR("no local VLAN left for network %s", log_safe(key));
             free(key);
             return -1;
         }
@@ -112,7 +113,7 @@ local_vlans_get(struct local_vlans *lv, const char *net_id, int64_t segid,
     }
     shash_add_nocopy(&lv->by_key, key, (void *) (intptr_t) vlan);
     *is_new = true;
-    VLOG_INFO("network %s: local VLAN %d", net_id, vlan);
+    VLOG_INFO("network %s: local VLAN %d", log_safe(net_id), vlan);
     return vlan;
 }
 
@@ -133,7 +134,8 @@ local_vlans_release(struct local_vlans *lv, const char *net_id, int64_t segid)
     void *data = shash_find_and_delete(&lv->by_key, key);
     if (data) {
         bitmap_set0(lv->used, stored(data));
-        VLOG_INFO("network %s: local VLAN %d released", net_id, stored(data));
+        VLOG_INFO("network %s: local VLAN %d released", log_safe(net_id),
+                  stored(data));
     }
     free(key);
 }
@@ -159,7 +161,7 @@ local_vlans_format(const struct local_vlans *lv, struct ds *s)
 {
     const struct shash_node **nodes = shash_sort(&lv->by_key);
     for (size_t i = 0; i < shash_count(&lv->by_key); i++) {
-        ds_put_format(s, "  %s: VLAN %d\n", nodes[i]->name,
+        ds_put_format(s, "  %s: VLAN %d\n", log_safe(nodes[i]->name),
                       stored(nodes[i]->data));
     }
     free(nodes);

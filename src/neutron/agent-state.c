@@ -2,6 +2,7 @@
  * agent-state: report_state.  See agent-state.h.
  */
 #include <config.h>
+#include "log-safe.h"
 #include "neutron/agent-state.h"
 
 #include <stdlib.h>
@@ -181,7 +182,7 @@ report_done(void *ctx_, const char *error, const char *result)
     as->in_flight = false;
     if (error) {
         as->n_failures++;
-        VLOG_WARN("report_state failed: %s", error);
+        VLOG_WARN("report_state failed: %s", log_safe(error));
     } else {
         as->n_reports++;
         if (ctx->had_versions) {
@@ -196,7 +197,7 @@ report_done(void *ctx_, const char *error, const char *result)
             as->revived = true;
         }
         if (!as->last_result || !result || strcmp(as->last_result, result)) {
-            VLOG_INFO("report_state: %s", result ? result : "(null)");
+            VLOG_INFO("report_state: %s", log_safe(result));
         }
         free(as->last_result);
         as->last_result = result ? xstrdup(result) : NULL;
@@ -257,6 +258,6 @@ agent_state_format(const struct agent_state *as, struct ds *s)
 {
     ds_put_format(s, "report_state: %llu sent, %llu failed, last answer %s%s\n",
                   as->n_reports, as->n_failures,
-                  as->last_result ? as->last_result : "(none)",
+                  as->last_result ? log_safe(as->last_result) : "(none)",
                   as->start_flag ? ", start_flag on" : "");
 }

@@ -8,6 +8,7 @@
  * and ignore what no longer applies.
  */
 #include <config.h>
+#include "log-safe.h"
 #include "neutron/plugin-api.h"
 
 #include <string.h>
@@ -60,9 +61,12 @@ static size_t
 collect_strings(const struct json *j, const char ***out)
 {
     size_t n = 0;
-    *out = NULL;
+    /* Never NULL, even for a reply without the list: callers copy from it
+     * and hand it on, and memcpy() from NULL is undefined even for 0 bytes. */
+    *out = xcalloc(1, sizeof **out);
     if (j && j->type == JSON_ARRAY) {
         const struct json_array *a = json_array(j);
+        free(*out);
         *out = xcalloc(a->n + 1, sizeof **out);
         for (size_t i = 0; i < a->n; i++) {
             if (a->elems[i]->type == JSON_STRING) {
@@ -109,7 +113,7 @@ details_reply(void *ctx_, const struct json *result, const char *error)
     for (size_t i = 0; i < a->n; i++) {
         char *err = device_details_from_json(a->elems[i], &dds[n]);
         if (err) {
-            VLOG_WARN_RL(&rl, "%s", err);
+            VLOG_WARN_RL(&rl, "%s", log_safe(err));
             free(err);
         } else {
             n++;
@@ -150,6 +154,25 @@ struct update_ctx {
     void *aux;
 };
 
+size_t
+plugin_update_failed_devices(const struct json *result,
+                             const char ***failedp)
+{
+    const char **up, **down;
+    size_t n_up = collect_strings(json_member(result, "failed_devices_up"),
+                                  &up);
+    size_t n_down = collect_strings(json_member(result,
+                                                "failed_devices_down"),
+                                    &down);
+    const char **all = xcalloc(n_up + n_down + 1, sizeof *all);
+    memcpy(all, up, n_up * sizeof *all);
+    memcpy(all + n_up, down, n_down * sizeof *all);
+    free(up);
+    free(down);
+    *failedp = all;
+    return n_up + n_down;
+}
+
 static void
 update_reply(void *ctx_, const struct json *result, const char *error)
 {
@@ -157,18 +180,10 @@ update_reply(void *ctx_, const struct json *result, const char *error)
     if (error) {
         ctx->cb(ctx->aux, error, NULL, 0);
     } else {
-        const char **up, **down;
-        size_t n_up = collect_strings(json_member(result, "failed_devices_up"),
-                                      &up);
-        size_t n_down = collect_strings(json_member(result,
-                                               "failed_devices_down"), &down);
-        const char **all = xcalloc(n_up + n_down + 1, sizeof *all);
-        memcpy(all, up, n_up * sizeof *all);
-        memcpy(all + n_up, down, n_down * sizeof *all);
-        ctx->cb(ctx->aux, NULL, all, n_up + n_down);
-        free(all);
-        free(up);
-        free(down);
+        const char **failed;
+        size_t n = plugin_update_failed_devices(result, &failed);
+        ctx->cb(ctx->aux, NULL, failed, n);
+        free(failed);
     }
     free(ctx);
 }

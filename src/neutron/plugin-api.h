@@ -47,6 +47,13 @@ uint64_t plugin_update_device_list(struct rpc *, const char *host,
                                    bool refresh_tunnels, int timeout_s,
                                    plugin_update_cb *, void *aux);
 
+/* Decodes an update_device_list 'result' (any JSON, NULL included): stores
+ * in '*failedp' a malloc'd array, never NULL, of the ids in its
+ * failed_devices_up and failed_devices_down lists (pointers into 'result';
+ * the caller frees the array only) and returns how many there are. */
+size_t plugin_update_failed_devices(const struct json *result,
+                                    const char ***failedp);
+
 /* report_state: 'state' is the agent_state dict (ownership passes).  The
  * result is "new", "alive", "revived" or NULL. */
 typedef void plugin_report_cb(void *aux, const char *error,

@@ -3,6 +3,7 @@
  * amqp-conn.h for what it owns, its states, and where it may block.
  */
 #include <config.h>
+#include "log-safe.h"
 #include "oslo/amqp-conn.h"
 
 #include <amqp.h>
@@ -151,6 +152,15 @@ amqp_url_parse(const char *url, struct amqp_url *u)
     }
 
     char *copy = xstrdup(url + strlen(scheme));
+    char *delim = strpbrk(copy, "/?#");
+    if (delim && strchr(delim, '@')) {
+        /* oslo would take the host from before the '/' and misread the
+         * rest; any message quoting a part of it could quote part of the
+         * password. */
+        free(copy);
+        return xstrdup("a '/', '?' or '#' comes before the last '@': "
+                       "percent-encode it in the user name or password");
+    }
     char *query = strchr(copy, '?');
     if (query) {
         /* Query parameters are kombu options; none concerns us. */
@@ -505,7 +515,7 @@ static void
 set_last_error(struct amqp_conn *c, const char *error)
 {
     free(c->last_error);
-    c->last_error = xstrdup(error);
+    c->last_error = xstrdup(log_safe(error));
 }
 
 /* The connection failed while READY: 'why' says how.  The first attempt to
@@ -515,7 +525,7 @@ connection_lost(struct amqp_conn *c, const char *why)
 {
     const struct amqp_host *h = cur_host(c);
     VLOG_WARN_RL(&rl, "%s:%d: AMQP connection lost (%s)", h->host, h->port,
-                 why);
+                 log_safe(why));
     set_last_error(c, why);
     drop_connection(c);
     c->next_host = c->cur_host;
@@ -600,14 +610,16 @@ reply_error(amqp_rpc_reply_t r, const char *what)
     case AMQP_RESPONSE_SERVER_EXCEPTION:
         if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
             const amqp_connection_close_t *m = r.reply.decoded;
-            return xasprintf("%s: the broker closed the connection: %d %.*s",
-                             what, m->reply_code, (int) m->reply_text.len,
-                             (const char *) m->reply_text.bytes);
+            return xasprintf("%s: the broker closed the connection: %d %s",
+                             what, m->reply_code,
+                             log_safe_len(m->reply_text.bytes,
+                                          m->reply_text.len));
         } else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
             const amqp_channel_close_t *m = r.reply.decoded;
-            return xasprintf("%s: the broker closed the channel: %d %.*s",
-                             what, m->reply_code, (int) m->reply_text.len,
-                             (const char *) m->reply_text.bytes);
+            return xasprintf("%s: the broker closed the channel: %d %s",
+                             what, m->reply_code,
+                             log_safe_len(m->reply_text.bytes,
+                                          m->reply_text.len));
         }
         return xasprintf("%s: broker error (method %#x)", what, r.reply.id);
     }
@@ -874,7 +886,11 @@ open_socket(struct amqp_conn *c, const struct amqp_host *h)
     errno = 0;
     int status = amqp_socket_open_noblock(sock, h->host, h->port, &tv);
     if (status) {
-        int error = errno;
+        /* rabbitmq-c connects without blocking: when the connection then
+         * fails (refused, unreachable), it reads the error with SO_ERROR
+         * and closes the socket, leaving errno at connect()'s
+         * EINPROGRESS, which says nothing. */
+        int error = errno == EINPROGRESS ? 0 : errno;
         return (status == AMQP_STATUS_SOCKET_ERROR && error
                 ? xasprintf("cannot connect: %s", ovs_strerror(error))
                 : xasprintf("cannot connect: %s",
@@ -928,7 +944,7 @@ try_connect(struct amqp_conn *c)
         c->n_failures++;
         long long int delay = amqp_backoff_ms(&c->opts, c->n_failures);
         VLOG_WARN_RL(&rl, "%s:%d: %s; retrying in %lld ms%s", h->host,
-                     h->port, error, delay,
+                     h->port, log_safe(error), delay,
                      c->url.n_hosts > 1 ? " with the next broker" : "");
         set_last_error(c, error);
         free(error);
@@ -1048,10 +1064,11 @@ handle_method(struct amqp_conn *c, const amqp_frame_t *frame)
 
     case AMQP_BASIC_RETURN_METHOD: {
         const amqp_basic_return_t *r = m->decoded;
-        VLOG_DBG("%s:%d: the broker returned a message for %.*s: %d %.*s",
-                 h->host, h->port, (int) r->routing_key.len,
-                 (const char *) r->routing_key.bytes, r->reply_code,
-                 (int) r->reply_text.len, (const char *) r->reply_text.bytes);
+        VLOG_DBG("%s:%d: the broker returned a message for %s: %d %s",
+                 h->host, h->port,
+                 log_safe_len(r->routing_key.bytes, r->routing_key.len),
+                 r->reply_code,
+                 log_safe_len(r->reply_text.bytes, r->reply_text.len));
         inbound_start(c, true, 0, SIZE_MAX);
         return true;
     }
@@ -1070,9 +1087,10 @@ handle_method(struct amqp_conn *c, const amqp_frame_t *frame)
 
     case AMQP_CHANNEL_CLOSE_METHOD: {
         const amqp_channel_close_t *close = m->decoded;
-        why = xasprintf("the broker closed the channel: %d %.*s",
-                        close->reply_code, (int) close->reply_text.len,
-                        (const char *) close->reply_text.bytes);
+        why = xasprintf("the broker closed the channel: %d %s",
+                        close->reply_code,
+                        log_safe_len(close->reply_text.bytes,
+                                     close->reply_text.len));
         connection_lost(c, why);
         free(why);
         return false;
@@ -1080,9 +1098,10 @@ handle_method(struct amqp_conn *c, const amqp_frame_t *frame)
 
     case AMQP_CONNECTION_CLOSE_METHOD: {
         const amqp_connection_close_t *close = m->decoded;
-        why = xasprintf("the broker closed the connection: %d %.*s",
-                        close->reply_code, (int) close->reply_text.len,
-                        (const char *) close->reply_text.bytes);
+        why = xasprintf("the broker closed the connection: %d %s",
+                        close->reply_code,
+                        log_safe_len(close->reply_text.bytes,
+                                     close->reply_text.len));
         amqp_connection_close_ok_t close_ok = { 0 };
         amqp_send_method(c->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
                          &close_ok);
@@ -1093,9 +1112,9 @@ handle_method(struct amqp_conn *c, const amqp_frame_t *frame)
 
     case AMQP_CONNECTION_BLOCKED_METHOD: {
         const amqp_connection_blocked_t *b = m->decoded;
-        VLOG_WARN_RL(&rl, "%s:%d: the broker blocks publishing (%.*s)",
-                     h->host, h->port, (int) b->reason.len,
-                     (const char *) b->reason.bytes);
+        VLOG_WARN_RL(&rl, "%s:%d: the broker blocks publishing (%s)",
+                     h->host, h->port,
+                     log_safe_len(b->reason.bytes, b->reason.len));
         return true;
     }
 
@@ -1408,7 +1427,7 @@ amqp_conn_delete_fanout_queues(struct amqp_conn *c)
         char *error = reply_error(amqp_get_rpc_reply(c->conn), what);
         free(what);
         if (error) {
-            VLOG_WARN_RL(&rl, "%s", error);
+            VLOG_WARN_RL(&rl, "%s", log_safe(error));
             free(error);
             return;
         }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "json-util.h"
+#include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -189,8 +190,9 @@ parse_object(const char *text, size_t size, const char *what, char **errorp)
     struct json *json = json_from_string(copy);
     free(copy);
     if (json->type == JSON_STRING) {
+        /* The parser's message quotes the peer's bytes. */
         *errorp = xasprintf("%s is not valid JSON (%s)", what,
-                            json_string(json));
+                            log_safe(json_string(json)));
         json_destroy(json);
         return NULL;
     } else if (json->type != JSON_OBJECT) {
@@ -245,7 +247,7 @@ oslo_msg_decode(const void *body, size_t size, struct json **msgp)
     if (version->type != JSON_STRING
         || !envelope_version_ok(json_string(version))) {
         char *v = json_to_string(version, 0);
-        error = xasprintf("unsupported oslo.version %.32s", v);
+        error = xasprintf("unsupported oslo.version %.32s", log_safe(v));
         free(v);
     } else if (inner->type != JSON_STRING) {
         error = xstrdup("oslo.message is not a string");
@@ -271,7 +273,7 @@ oslo_msg_parse_request(const struct json *msg, struct oslo_request *req)
     req->args = json_member(msg, "args");
     if (!req->args || req->args->type != JSON_OBJECT) {
         return xasprintf("request %.64s: args is not an object",
-                         req->method);
+                         log_safe(req->method));
     }
     req->version = json_member_string(msg, "version");
     req->namespace = json_member_string(msg, "namespace");
@@ -280,7 +282,7 @@ oslo_msg_parse_request(const struct json *msg, struct oslo_request *req)
     req->unique_id = json_member_string(msg, "_unique_id");
     if (req->msg_id && !req->reply_q) {
         return xasprintf("request %.64s: a call without a reply queue",
-                         req->method);
+                         log_safe(req->method));
     }
     return NULL;
 }
@@ -392,7 +394,7 @@ oslo_msg_parse_reply(const struct json *msg, struct oslo_reply *reply)
      * without "ending" is not the last one: either the first half of the
      * legacy two-part reply or a call-monitor keep-alive. */
     reply->ending = json_truthy(json_member(msg, "ending"));
-    VLOG_DBG("reply %s:%s%s%s", reply->msg_id,
+    VLOG_DBG("reply %s:%s%s%s", log_safe(reply->msg_id),
              reply->failure ? " failure" : "",
              reply->result ? " result" : "",
              reply->ending ? " ending" : "");

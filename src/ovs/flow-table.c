@@ -13,6 +13,7 @@
  * compared, since the switch may then hold anything.
  */
 #include <config.h>
+#include "log-safe.h"
 #include "ovs/flow-table.h"
 
 #include <stdarg.h>
@@ -302,7 +303,7 @@ flow_table_add(struct flow_table *ft, const char *owner,
         if (!ft_same_content(old, new)) {
             VLOG_DBG("%s: owner %s wants a flow that another owner already "
                      "has with other actions; keeping the first",
-                     ft->name, owner);
+                     ft->name, log_safe(owner));
         }
         old->n_owners++;
         hmapx_add(set, old);
@@ -320,7 +321,7 @@ flow_table_vadd_logged(struct flow_table *ft, const char *owner,
     char *text = xvasprintf(format, args);
     char *error = flow_table_add(ft, owner, flags, "%s", text);
     if (error) {
-        VLOG_WARN_RL(&rl, "%s: %s", owner, error);
+        VLOG_WARN_RL(&rl, "%s: %s", log_safe(owner), log_safe(error));
         free(error);
     }
     free(text);

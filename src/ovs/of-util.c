@@ -2,6 +2,7 @@
  * of-util: small helpers shared by the OpenFlow sessions.  See of-util.h.
  */
 #include <config.h>
+#include "log-safe.h"
 #include "ovs/of-util.h"
 
 #include "openvswitch/dynamic-string.h"
@@ -44,6 +45,6 @@ of_util_log_error(const char *name, const struct ofp_header *oh)
     }
     VLOG_ERR("%s: switch rejected a request: %s%s%s", name,
              error ? ofperr_get_name(error) : "unknown error",
-             s.length ? ": " : "", ds_cstr(&s));
+             s.length ? ": " : "", log_safe(ds_cstr(&s)));
     ds_destroy(&s);
 }

@@ -12,6 +12,7 @@
  * the reference, a vswitchd that does not catch up only earns a warning.
  */
 #include <config.h>
+#include "log-safe.h"
 #include "ovs/ovs-cleanup.h"
 
 #include <errno.h>
@@ -262,7 +263,8 @@ clean_bridge(struct ovsdb_idl *idl, const struct agent_config *cfg,
             const char *port;
             size_t i;
             SVEC_FOR_EACH (i, port, &names) {
-                VLOG_INFO("Deleted port %s from bridge %s", port, name);
+                VLOG_INFO("Deleted port %s from bridge %s", log_safe(port),
+                          name);
             }
             if (ovs) {
                 wait_for_vswitchd(idl,
@@ -297,7 +299,8 @@ clean_bridge(struct ovsdb_idl *idl, const struct agent_config *cfg,
             const char *why = ovsdb_idl_txn_get_error(txn);
             VLOG_ERR("bridge %s: the transaction deleting %"PRIuSIZE" ports "
                      "failed: %s", name, names.n,
-                     why ? why : ovsdb_idl_txn_status_to_string(status));
+                     why ? log_safe(why)
+                     : ovsdb_idl_txn_status_to_string(status));
             error = EPROTO;
             break;
         }

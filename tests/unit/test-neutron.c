@@ -12,6 +12,7 @@
 #include "agent/local-vlan.h"
 #include "agent/port-flows.h"
 #include "neutron/device-details.h"
+#include "neutron/plugin-api.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/vlog.h"
@@ -200,6 +201,42 @@ test_port_flows(void)
     flow_table_destroy(phys);
 }
 
+/* update_device_list's answer: the failed ids of both lists, and none for
+ * an answer without them.  Such an answer once had the decoder copy from a
+ * NULL array (undefined; the sanitizer build aborts on it). */
+static void
+test_update_reply(void)
+{
+    static const struct {
+        const char *json;
+        size_t n;
+    } replies[] = {
+        { "{\"devices_up\": [\"a\"], \"devices_down\": [], "
+          "\"failed_devices_up\": [\"a\"], "
+          "\"failed_devices_down\": [{\"device\": \"b\", "
+          "\"exists\": true}, 7]}", 2 },
+        { "{\"devices_up\": [\"a\"], \"devices_down\": []}", 0 },
+        { "{\"failed_devices_up\": \"a\"}", 0 },
+        { "[]", 0 },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(replies); i++) {
+        struct json *j = json_from_string(replies[i].json);
+        const char **failed;
+        size_t n = plugin_update_failed_devices(j, &failed);
+        checkf(failed && n == replies[i].n
+               && (n != 2 || (!strcmp(failed[0], "a")
+                              && !strcmp(failed[1], "b"))),
+               "update_device_list answer %"PRIuSIZE": %"PRIuSIZE
+               " failed devices", i + 1, replies[i].n);
+        free(failed);
+        json_destroy(j);
+    }
+    const char **failed;
+    check(plugin_update_failed_devices(NULL, &failed) == 0 && failed,
+          "a null answer: no failed devices");
+    free(failed);
+}
+
 int
 main(void)
 {
@@ -207,5 +244,6 @@ main(void)
     test_local_vlans();
     test_details();
     test_port_flows();
+    test_update_reply();
     return test_summary();
 }

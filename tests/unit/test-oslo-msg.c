@@ -652,10 +652,56 @@ test_fuzz(void)
     json_destroy(cap);
 }
 
+/* True if 's' holds only printable ASCII. */
+static bool
+printable(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The JSON parser quotes the byte after a backslash in its "bad escape"
+ * message, raw: a peer could put a newline (a forged log line) or an
+ * escape sequence into the agent's log through the decoder's error, which
+ * the caller logs.  The error now carries it escaped. */
+static void
+test_error_escaped(void)
+{
+    static const char *const bodies[] = {
+        /* "\\" then ESC, a newline, DEL, and a byte of UTF-8, inside the
+         * inner message's quoted string. */
+        "{\"oslo.version\": \"2.0\", "
+        "\"oslo.message\": \"{\\\"a\\\": \\\"\\\\\\u001b[31m\\\"}\"}",
+        "{\"oslo.version\": \"2.0\", "
+        "\"oslo.message\": \"{\\\"a\\\": \\\"\\\\\\nERR|forged\\\"}\"}",
+        "{\"oslo.version\": \"2.0\", "
+        "\"oslo.message\": \"{\\\"a\\\": \\\"\\\\\\u007f\\\"}\"}",
+        "{\"oslo.version\": \"2.0\", "
+        "\"oslo.message\": \"{\\\"a\\\": \\\"\\\\\\u009b\\\"}\"}",
+        /* The same in the outer body. */
+        "{\"a\": \"\\\x1b[31m\"}",
+        "{\"oslo.version\": \"\\u001b[2J\", \"oslo.message\": \"{}\"}",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
+        struct json *msg;
+        char *error = oslo_msg_decode(bodies[i], strlen(bodies[i]), &msg);
+        checkf(!msg && error && printable(error),
+               "body %"PRIuSIZE": an error in printable ASCII (%s)", i + 1,
+               error ? error : "none");
+        free(error);
+        json_destroy(msg);
+    }
+}
+
 int
 main(void)
 {
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
+    test_error_escaped();
     test_captures();
     test_encode_like_reference();
     test_encode();
