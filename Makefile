@@ -2,15 +2,33 @@
 #
 #   make            build ovsagent, ovsagent-cleanup and the unit tests
 #   make SANITIZE=1 the same with AddressSanitizer and UBSan, in build/asan
+#   make fuzz       the libFuzzer targets tests/fuzz/fuzz-*.c, with clang,
+#                   ASan and UBSan, in build/fuzz (scripts/fuzz runs them)
 #   make check      unit and system tests (tests/run-tests)
 #
 # libopenvswitch is built once by scripts/build-ovs.sh into build/ovs; this
-# Makefile only reads it, so rebuilding ovsagent never rebuilds OVS.
+# Makefile only reads it, so rebuilding ovsagent never rebuilds OVS.  The
+# fuzz build links its own copy, build/ovs-fuzz (OVS_FLAVOR=fuzz
+# scripts/build-ovs.sh), instrumented like the code that calls it.
 
+ifeq ($(FUZZ),1)
+OVS_BUILD ?= build/ovs-fuzz
+OVS_FLAVOR = fuzz
+.DEFAULT_GOAL = fuzz
+else
+OVS_FLAVOR =
+endif
 OVS_BUILD ?= build/ovs
 OVS_SRC   ?= $(shell cat $(OVS_BUILD)/.ovsagent-stamp 2>/dev/null)
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+O ?= build/fuzz
+CC = clang
+CFLAGS ?= -O1 -g
+SAN_FLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+            -fno-omit-frame-pointer
+FUZZ_LINK_FLAGS = -fsanitize=fuzzer,address,undefined
+else ifeq ($(SANITIZE),1)
 O ?= build/asan
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
@@ -40,6 +58,11 @@ LIB_SRCS = $(filter-out $(MAINS),$(wildcard src/*.c src/*/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+# Fuzz targets: tests/fuzz/fuzz-NAME.c -> build/fuzz/fuzz-NAME, each linked
+# with fuzz-common and libFuzzer's main.  Only "make fuzz" builds them.
+FUZZ_SRCS = $(filter-out tests/fuzz/fuzz-common.c, \
+                         $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/%)
 # Test drivers: programs the system tests run (tests/tools/NAME.c ->
 # $(O)/tools/NAME), linked like the unit tests.
 TOOL_SRCS = $(wildcard tests/tools/*.c)
@@ -50,7 +73,7 @@ PROGRAMS = $(O)/ovsagent $(O)/ovsagent-cleanup
 all: $(PROGRAMS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(OVS_BUILD)/.ovsagent-stamp:
-	scripts/build-ovs.sh
+	OVS_FLAVOR=$(OVS_FLAVOR) scripts/build-ovs.sh
 
 # V=1 shows the full commands.
 ifeq ($(V),1)
@@ -86,12 +109,32 @@ $(O)/tools/%: $(O)/tests/tools/%.o $(O)/libovsagent.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
+# The fuzz targets have their own objects and archive in build/fuzz: a
+# separate make with FUZZ=1 builds them, so that "make" and
+# "make SANITIZE=1" never need clang.
+ifeq ($(FUZZ),1)
+fuzz: $(FUZZ_BINS)
+
+# Kept, so that a rebuild recompiles only what changed.
+.SECONDARY: $(FUZZ_SRCS:%.c=$(O)/%.o) $(O)/tests/fuzz/fuzz-common.o
+
+$(O)/fuzz-%: $(O)/tests/fuzz/fuzz-%.o $(O)/tests/fuzz/fuzz-common.o \
+             $(O)/libovsagent.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(FUZZ_LINK_FLAGS) -o $@ $^ $(LIBS)
+
+else
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz
+endif
+
 check: all
 	tests/run-tests
 
 clean:
-	rm -rf build/out build/asan
+	rm -rf build/out build/asan build/fuzz
 
-.PHONY: all check clean
+.PHONY: all check clean fuzz
 -include $(LIB_OBJS:.o=.d) $(O)/src/main.d $(O)/src/cleanup-main.d \
-         $(UNIT_SRCS:%.c=$(O)/%.d) $(TOOL_SRCS:%.c=$(O)/%.d)
+         $(UNIT_SRCS:%.c=$(O)/%.d) $(TOOL_SRCS:%.c=$(O)/%.d) \
+         $(FUZZ_SRCS:%.c=$(O)/%.d) $(O)/tests/fuzz/fuzz-common.d

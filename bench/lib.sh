@@ -280,7 +280,7 @@ cgroup_empty() { [ -z "$(cat "$1/cgroup.procs")" ]; }
 # agent_cpu WHICH: CPU seconds used by the agent and all its helpers, the
 # exited ones included, since agent_start.
 agent_cpu() {
-    awk '{ printf "%.3f\n", $1 / 1e9 }' "$(cgroup_of "$1")/cpuacct.usage"
+    awk '{ printf "%.6f\n", $1 / 1e9 }' "$(cgroup_of "$1")/cpuacct.usage"
 }
 
 # agent_rss WHICH: resident memory, in MB, of every process of the agent.

@@ -6,6 +6,12 @@
 # build/ovs) and is done once: a stamp file records the source it was made
 # from, so rebuilding ovsagent never rebuilds OVS.
 #
+# OVS_FLAVOR=fuzz builds a second library, in $BUILD/ovs-fuzz, for the fuzz
+# targets (make FUZZ=1, scripts/fuzz): compiled by clang with libFuzzer's
+# coverage instrumentation, ASan and UBSan, so that OVS's own JSON parser
+# is fuzzed and checked along with ours.  It is done once too, and the
+# default build is not affected by it.
+#
 # Only the library and the headers it generates are built.  "make
 # lib/libopenvswitch.la" alone is not enough: generated headers such as
 # include/odp-netlink.h come from BUILT_SOURCES, so those are made first.
@@ -13,7 +19,21 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
-ovsbuild=$BUILD/ovs
+case ${OVS_FLAVOR:-} in
+'')
+    ovsbuild=$BUILD/ovs
+    set -- CFLAGS="-O2 -g"
+    ;;
+fuzz)
+    ovsbuild=$BUILD/ovs-fuzz
+    set -- CC=clang \
+        CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined"
+    ;;
+*)
+    echo "build-ovs: unknown OVS_FLAVOR \"$OVS_FLAVOR\" (use fuzz or nothing)" >&2
+    exit 1
+    ;;
+esac
 jobs=${JOBS:-$(nproc)}
 
 if [ -n "${OVS_SRCDIR:-}" ]; then
@@ -49,7 +69,7 @@ if [ ! -f config.status ]; then
     # so the library's default run directory is /var/run/openvswitch.
     "$src/configure" --prefix=/usr --localstatedir=/var --sysconfdir=/etc \
         --enable-static --disable-shared \
-        CFLAGS="-O2 -g" > configure.log 2>&1 \
+        "$@" > configure.log 2>&1 \
         || { tail -n 30 configure.log >&2; exit 1; }
 fi
 

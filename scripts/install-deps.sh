@@ -3,7 +3,8 @@
 # tests on Debian 12: the compiler tool chain, the OVS 3.1.0 source tarball,
 # rabbitmq-c, and Open vSwitch's own daemons and utilities, RabbitMQ and
 # Python's oslo.messaging (the real peer of the RPC tests), which the system
-# tests start privately in a temporary directory.
+# tests start privately in a temporary directory; and clang with its
+# libFuzzer runtime for the fuzz targets (scripts/fuzz).
 #
 # Debian's packaged services are never started by this script: a
 # policy-rc.d is in place for the duration of the install, so the machine's
@@ -14,7 +15,7 @@ PKGS="build-essential autoconf automake libtool pkg-config python3
       libssl-dev libcap-ng-dev openvswitch-source librabbitmq-dev
       openvswitch-switch openvswitch-common iproute2 iputils-ping procps
       xz-utils rabbitmq-server python3-oslo.messaging openssl
-      sudo conntrack"
+      sudo conntrack clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
@@ -37,6 +38,18 @@ fi
 trap '[ "$created_policy" = yes ] && rm -f /usr/sbin/policy-rc.d' EXIT
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Another install running at the same time (unattended-upgrades, a second
+# test run) holds the dpkg lock: wait for it rather than fail.  apt-get
+# update takes the lock of the package lists as well, which that option
+# does not cover, hence the retries.
+lock_wait="-o DPkg::Lock::Timeout=600"
+tries=0
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+until apt-get $lock_wait update -qq; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 30 ] || exit 1
+    echo "install-deps: apt-get update failed; retrying in 10 s" >&2
+    sleep 10
+done
+# shellcheck disable=SC2086
+apt-get $lock_wait install -y -qq --no-install-recommends $missing

@@ -14,6 +14,7 @@
 #include "agent/local-vlan.h"
 #include "agent/port-flows.h"
 #include "agent/tunnels.h"
+#include "log-safe.h"
 #include "neutron/device-details.h"
 #include "neutron/plugin-api.h"
 #include "neutron/port-cache.h"
@@ -439,7 +440,7 @@ port_apply_details(struct ports *ps, struct port *p,
 
     if (!dd->found || dd->no_active_binding) {
         VLOG_INFO("port %s (%s): not bound to this host on the server",
-                  p->id, p->name);
+                  log_safe(p->id), log_safe(p->name));
         port_dead(ps, p);
         if (p->net) {
             network_unbind(ps, p);
@@ -457,7 +458,8 @@ port_apply_details(struct ports *ps, struct port *p,
         return;
     }
     if (!dd->admin_state_up) {
-        VLOG_INFO("port %s (%s): administratively down", p->id, p->name);
+        VLOG_INFO("port %s (%s): administratively down",
+                  log_safe(p->id), log_safe(p->name));
         port_dead(ps, p);
         p->want = REPORT_DOWN;
         return;
@@ -527,13 +529,15 @@ ports_scan_bridge(struct ports *ps, const struct ovsrec_bridge *br,
                 if (!ps->first_pass_done) {
                     sset_add(&ps->first_pass, id);
                 }
-                VLOG_INFO("port %s (%s): added, ofport %d", id, p->name,
+                VLOG_INFO("port %s (%s): added, ofport %d",
+                          log_safe(id), log_safe(p->name),
                           p->ofport);
             } else if (!p->present) {
                 /* Came back while its removal was being reported. */
                 port_touch(p);
             } else if (p->ofport != iface->ofport[0]) {
-                VLOG_INFO("port %s (%s): ofport %d -> %"PRId64, id, p->name,
+                VLOG_INFO("port %s (%s): ofport %d -> %"PRId64,
+                          log_safe(id), log_safe(p->name),
                           p->ofport, iface->ofport[0]);
                 p->ofport = iface->ofport[0];
                 port_touch(p);
@@ -543,8 +547,9 @@ ports_scan_bridge(struct ports *ps, const struct ovsrec_bridge *br,
                            || port->tag[0] != p->net->lv)) {
                 /* As the reference does: report it down, then process it
                  * again, which reports it up once rewired. */
-                VLOG_INFO("port %s (%s): lost its VLAN tag; rewiring", id,
-                          p->name);
+                VLOG_INFO("port %s (%s): lost its VLAN tag; rewiring",
+                          log_safe(id),
+                          log_safe(p->name));
                 p->down_first = true;
                 port_touch(p);
             }
@@ -566,12 +571,29 @@ ports_scan(struct ports *ps)
     }
     ps->idl_seqno = seqno;
 
+    const struct ovsrec_bridge **brs = NULL;
+    size_t n = 0, allocated = 0;
+    const struct ovsrec_bridge *br;
+    OVSREC_BRIDGE_FOR_EACH (br, idl) {
+        if (n >= allocated) {
+            brs = x2nrealloc(brs, &allocated, sizeof *brs);
+        }
+        brs[n++] = br;
+    }
+    ports_scan_rows(ps, brs, n);
+    free(brs);
+}
+
+void
+ports_scan_rows(struct ports *ps, const struct ovsrec_bridge *const *brs,
+                size_t n_brs)
+{
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         ((struct port *) node->data)->seen = false;
     }
-    const struct ovsrec_bridge *br;
-    OVSREC_BRIDGE_FOR_EACH (br, idl) {
+    for (size_t i = 0; i < n_brs; i++) {
+        const struct ovsrec_bridge *br = brs[i];
         if (!strcmp(br->name, ps->cfg->integration_bridge)) {
             ports_scan_bridge(ps, br, false);
         } else if (is_ancillary(ps, br)) {
@@ -583,7 +605,8 @@ ports_scan(struct ports *ps)
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;
         if (!p->seen && p->present) {
-            VLOG_INFO("port %s (%s): removed from %s", p->id, p->name,
+            VLOG_INFO("port %s (%s): removed from %s",
+                      log_safe(p->id), log_safe(p->name),
                       ps->cfg->integration_bridge);
             p->present = false;
             p->gen++;
@@ -660,7 +683,7 @@ pull_done(void *b_, const char *error, const struct json *result)
     ps->details_busy = false;
 
     if (error) {
-        VLOG_WARN("getting port details failed: %s", error);
+        VLOG_WARN("getting port details failed: %s", log_safe(error));
         ps->retry_at = time_msec() + RETRY_MS;
     } else {
         size_t n_bad = port_cache_pulled(ps->cache,
@@ -703,7 +726,7 @@ ports_fetch(struct ports *ps, struct rpc *rpc)
             if (soft && p->have_details && !p->wiring
                 && p->details.no_active_binding == dd.no_active_binding
                 && device_details_equal(&p->details, &dd)) {
-                VLOG_DBG("port %s: pushed again, unchanged", p->id);
+                VLOG_DBG("port %s: pushed again, unchanged", log_safe(p->id));
             } else {
                 port_apply_details(ps, p, &dd);
             }
@@ -748,7 +771,7 @@ report_done(void *b_, const char *error, const char *const *failed,
     struct ports *ps = b->ps;
     ps->n_reports--;
     if (error) {
-        VLOG_WARN("reporting ports failed: %s", error);
+        VLOG_WARN("reporting ports failed: %s", log_safe(error));
         ps->retry_at = time_msec() + RETRY_MS;
     } else {
         ps->refresh_tunnels = false;
@@ -762,7 +785,8 @@ report_done(void *b_, const char *error, const char *const *failed,
         if (p) {
             p->reporting = false;
             if (ok) {
-                VLOG_INFO("port %s (%s): reported %s", p->id, p->name,
+                VLOG_INFO("port %s (%s): reported %s",
+                          log_safe(p->id), log_safe(p->name),
                           report_name(b->what[i]));
                 p->reported = b->what[i];
                 if (b->what[i] == REPORT_DOWN && p->down_first) {
@@ -918,7 +942,7 @@ port_update_soft(struct ports *ps, const char *port_id)
 {
     struct port *p = port_find(ps, port_id);
     if (p && p->present) {
-        VLOG_DBG("port %s: updated on the server", port_id);
+        VLOG_DBG("port %s: updated on the server", log_safe(port_id));
         bool pending = p->need_details;
         port_touch(p);
         p->soft = !pending;
@@ -936,7 +960,8 @@ ports_port_delete(struct ports *ps, const char *port_id)
 {
     struct port *p = port_find(ps, port_id);
     if (p && p->present) {
-        VLOG_INFO("port %s (%s): deleted on the server", port_id, p->name);
+        VLOG_INFO("port %s (%s): deleted on the server",
+                  log_safe(port_id), log_safe(p->name));
         p->gen++;
         port_dead(ps, p);
         network_unbind(ps, p);
@@ -1045,9 +1070,11 @@ ports_format(const struct ports *ps, struct ds *s)
     const struct shash_node **nodes = shash_sort(&ps->ports);
     for (size_t i = 0; i < shash_count(&ps->ports); i++) {
         const struct port *p = nodes[i]->data;
-        ds_put_format(s, "  %s %s ofport=%d", p->id, p->name, p->ofport);
+        ds_put_format(s, "  %s %s ofport=%d", log_safe(p->id),
+                      log_safe(p->name), p->ofport);
         if (p->net) {
-            ds_put_format(s, " network=%s vlan=%d", p->net->key, p->net->lv);
+            ds_put_format(s, " network=%s vlan=%d", log_safe(p->net->key),
+                          p->net->lv);
         }
         ds_put_format(s, " %s%s%s reported=%s\n",
                       !p->present ? "removed" : p->dead ? "dead"

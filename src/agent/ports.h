@@ -26,6 +26,7 @@ struct json;
 struct agent_config;
 struct ds;
 struct of_bridge;
+struct ovsrec_bridge;
 struct rpc;
 struct vswitch;
 
@@ -46,6 +47,14 @@ void ports_destroy(struct ports *);
  * and remembered but not wired. */
 void ports_run(struct ports *, struct rpc *);
 void ports_wait(struct ports *);
+
+/* Reconciles the port set with the 'n' Bridge rows 'bridges' (with their
+ * Ports and Interfaces), as ports_run() does with the IDL's rows after
+ * each change of the database: the VIFs of the integration bridge and of
+ * ancillary bridges are added, changed or found gone.  Fuzzers and tests
+ * call it with rows they build themselves. */
+void ports_scan_rows(struct ports *,
+                     const struct ovsrec_bridge *const *bridges, size_t n);
 
 /* Server notifications: a port or network changed or was deleted. */
 void ports_port_update(struct ports *, const char *port_id);

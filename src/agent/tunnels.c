@@ -11,6 +11,7 @@
 #include "agent-config.h"
 #include "agent/tun-flows.h"
 #include "json-util.h"
+#include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -19,6 +20,7 @@
 #include "ovs/of-bridge.h"
 #include "ovs/vswitch.h"
 #include "ovsdb-idl.h"
+#include "packets.h"
 #include "smap.h"
 #include "sset.h"
 #include "util.h"
@@ -62,6 +64,8 @@ struct tunnels {
     struct shash tunnels;       /* Port name -> struct tunnel. */
     struct shash nets;          /* Network id -> struct tnet. */
     unsigned int idl_seqno;
+    bool ofports_stale;         /* A tunnel was added: read the ofports
+                                 * again even if the IDL did not change. */
     bool dirty;                 /* Some network is dirty or flood_dirty. */
 
     unsigned long long n_fdb_add, n_fdb_remove, n_fdb_update;
@@ -159,7 +163,8 @@ tunnel_ensure(struct tunnels *ts, const char *type, const char *ip)
 {
     char *name = tun_port_name(type, ip);
     if (!name) {
-        VLOG_WARN_RL(&rl, "%s tunnel to \"%s\": not an address", type, ip);
+        VLOG_WARN_RL(&rl, "%s tunnel to \"%s\": not an address", type,
+                     log_safe(ip));
         return NULL;
     }
     struct tunnel *t = shash_find_data(&ts->tunnels, name);
@@ -170,7 +175,7 @@ tunnel_ensure(struct tunnels *ts, const char *type, const char *ip)
     const char *local = ts->cfg->local_ip ? ts->cfg->local_ip : "";
     if ((strchr(local, ':') != NULL) != (strchr(ip, ':') != NULL)) {
         VLOG_WARN_RL(&rl, "%s tunnel to %s: local_ip %s is of the other IP "
-                     "version; not created", type, ip, local);
+                     "version; not created", type, log_safe(ip), local);
         free(name);
         return NULL;
     }
@@ -180,6 +185,10 @@ tunnel_ensure(struct tunnels *ts, const char *type, const char *ip)
     t->remote_ip = xstrdup(ip);
     t->ofport = -1;
     shash_add(&ts->tunnels, name, t);
+    /* The port may be on br-tun already, from before a restart: then
+     * nothing changes in the database and only a new read of the ofports
+     * finds its own. */
+    ts->ofports_stale = true;
 
     struct smap options = SMAP_INITIALIZER(&options);
     tun_iface_options(ts->cfg, type, ip, vswitch_hw_offload(ts->vs),
@@ -187,7 +196,7 @@ tunnel_ensure(struct tunnels *ts, const char *type, const char *ip)
     vswitch_set_tunnel(ts->vs, name, tun_iface_type(type, local, ip),
                        &options);
     smap_destroy(&options);
-    VLOG_INFO("tunnel %s: to %s", name, ip);
+    VLOG_INFO("tunnel %s: to %s", name, log_safe(ip));
     return t;
 }
 
@@ -429,7 +438,11 @@ tunnels_network_has_tunnels(const struct tunnels *ts, const char *net_id)
 
 /* l2population. */
 
-/* One [mac, ip] pair: true if it parses. */
+/* One [mac, ip] pair: true if it parses.  Both are written into br-tun's
+ * flows as they are, so each must be exactly a MAC and an address: a MAC
+ * "fa:16:3e:00:00:01->arp_sha,output:9,..." would add actions to the ARP
+ * responder's flow, and an address with a prefix would make it answer
+ * for a whole subnet. */
 static bool
 fdb_pair(const struct json *pair, const char **mac, const char **ip)
 {
@@ -440,7 +453,12 @@ fdb_pair(const struct json *pair, const char **mac, const char **ip)
     }
     *mac = json_string(json_array(pair)->elems[0]);
     *ip = json_string(json_array(pair)->elems[1]);
-    return true;
+
+    struct eth_addr ea;
+    ovs_be32 ip4;
+    struct in6_addr ip6;
+    return (eth_addr_from_string(*mac, &ea)
+            && (ip_parse(*ip, &ip4) || ipv6_parse(*ip, &ip6)));
 }
 
 /* The local network an FDB entry is about, or NULL to ignore it. */
@@ -704,8 +722,9 @@ tunnels_run(struct tunnels *ts)
 {
     struct ovsdb_idl *idl = vswitch_idl(ts->vs);
     unsigned int seqno = ovsdb_idl_get_seqno(idl);
-    if (seqno != ts->idl_seqno) {
+    if (seqno != ts->idl_seqno || ts->ofports_stale) {
         ts->idl_seqno = seqno;
+        ts->ofports_stale = false;
         /* The ofports of br-tun's interfaces, read in one pass (a lookup
          * per tunnel would cost the square of the number of tunnels). */
         struct shash ofports = SHASH_INITIALIZER(&ofports);
@@ -774,15 +793,17 @@ tunnels_format(const struct tunnels *ts, struct ds *s)
     const struct shash_node **nodes = shash_sort(&ts->tunnels);
     for (size_t i = 0; i < shash_count(&ts->tunnels); i++) {
         const struct tunnel *t = nodes[i]->data;
-        ds_put_format(s, "  %s to %s ofport=%d%s\n", t->name, t->remote_ip,
-                      t->ofport, t->mesh ? " mesh" : "");
+        ds_put_format(s, "  %s to %s ofport=%d%s\n", t->name,
+                      log_safe(t->remote_ip), t->ofport,
+                      t->mesh ? " mesh" : "");
     }
     free(nodes);
     nodes = shash_sort(&ts->nets);
     for (size_t i = 0; i < shash_count(&ts->nets); i++) {
         const struct tnet *n = nodes[i]->data;
         ds_put_format(s, "  network %s %s %"PRId64" vlan=%d: flood %"PRIuSIZE
-                      ", unicast %"PRIuSIZE", arp %"PRIuSIZE"\n", n->net_id,
+                      ", unicast %"PRIuSIZE", arp %"PRIuSIZE"\n",
+                      log_safe(n->net_id),
                       n->type, n->segid, n->lv, sset_count(&n->flood),
                       shash_count(&n->ucast), shash_count(&n->arp));
     }

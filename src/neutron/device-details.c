@@ -12,6 +12,7 @@
 
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
+#include "packets.h"
 #include "util.h"
 
 static char *
@@ -46,6 +47,38 @@ device_details_destroy(struct device_details *dd)
     }
     free(dd->security_groups);
     memset(dd, 0, sizeof *dd);
+}
+
+/* The port's flows are formatted from its MACs and addresses as they are:
+ * a value that is not exactly a MAC or an address could add fields or
+ * actions to those flows ("fa:16:3e:00:00:01,table=0"), or widen a match
+ * with a mask.  These say whether a value is one, to OVS's parsers. */
+static bool
+is_mac(const char *s)
+{
+    struct eth_addr ea;
+    return s && eth_addr_from_string(s, &ea);
+}
+
+/* An address, or with 'prefix' an address with an optional "/N". */
+static bool
+is_address(const char *s, bool prefix)
+{
+    ovs_be32 ip4;
+    struct in6_addr ip6;
+    if (ip_parse(s, &ip4) || ipv6_parse(s, &ip6)) {
+        return true;
+    } else if (!prefix) {
+        return false;
+    }
+    unsigned int plen;
+    char *error = ip_parse_cidr(s, &ip4, &plen);
+    if (error) {
+        free(error);
+        error = ipv6_parse_cidr(s, &ip6, &plen);
+    }
+    free(error);
+    return !error;
 }
 
 static int
@@ -83,6 +116,12 @@ device_details_from_json(const struct json *j, struct device_details *dd)
         device_details_destroy(dd);
         return error;
     }
+    if (!is_mac(mac)) {
+        char *error = xasprintf("device details for %s: mac_address is "
+                                "not a MAC address", device);
+        device_details_destroy(dd);
+        return error;
+    }
     dd->found = true;
     dd->network_id = xstrdup(network_id);
     dd->mac = xstrdup(mac);
@@ -110,7 +149,7 @@ device_details_from_json(const struct json *j, struct device_details *dd)
         for (size_t i = 0; i < n; i++) {
             const char *ip = json_member_string(json_array(ips)->elems[i],
                                            "ip_address");
-            if (ip) {
+            if (ip && is_address(ip, false)) {
                 dd->fixed_ips[dd->n_fixed_ips++] = xstrdup(ip);
             }
         }
@@ -136,8 +175,8 @@ device_details_from_json(const struct json *j, struct device_details *dd)
         for (size_t i = 0; i < n; i++) {
             const struct json *p = json_array(pairs)->elems[i];
             const char *ip = json_member_string(p, "ip_address");
-            if (ip) {
-                const char *pmac = json_member_string(p, "mac_address");
+            const char *pmac = json_member_string(p, "mac_address");
+            if (ip && is_address(ip, true) && (!pmac || is_mac(pmac))) {
                 struct address_pair *ap = &dd->pairs[dd->n_pairs++];
                 ap->ip = xstrdup(ip);
                 ap->mac = xstrdup(pmac ? pmac : mac);

@@ -12,6 +12,7 @@
 #include "neutron/ovo.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
+#include "packets.h"
 #include "sset.h"
 #include "util.h"
 
@@ -166,9 +167,17 @@ sg_members_n_ports(const struct sg_members *m)
 
 /* Decoding. */
 
+/* Adds 'ip' with 'mac' to 'p'.  The firewall writes the MAC of a member
+ * into its flows as it is (the address it normalizes first), so a 'mac'
+ * that is not exactly a MAC, which could add to those flows, counts as
+ * none. */
 static void
 port_add_address(struct member_port *p, const char *ip, const char *mac)
 {
+    struct eth_addr ea;
+    if (mac && !eth_addr_from_string(mac, &ea)) {
+        mac = NULL;
+    }
     p->ips = xrealloc(p->ips, (p->n + 1) * sizeof *p->ips);
     p->macs = xrealloc(p->macs, (p->n + 1) * sizeof *p->macs);
     p->ips[p->n] = xstrdup(ip);

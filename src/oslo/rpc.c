@@ -13,8 +13,10 @@
  * either way, so it never comes back.
  */
 #include <config.h>
+#include "log-safe.h"
 #include "oslo/rpc.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,6 +90,8 @@ struct rpc {
     unsigned long long int n_calls, n_casts, n_requests, n_bad;
     unsigned long long int n_timeouts, n_failures, n_duplicates;
     unsigned long long int n_stray_replies;
+
+    bool offline;               /* See struct rpc_settings. */
 };
 
 static void rpc_deliver(void *rpc_, const char *queue, const void *body,
@@ -110,6 +114,12 @@ rpc_create_with(const struct agent_config *cfg,
     ovs_list_init(&rpc->completed);
     shash_init(&rpc->queues);
     rpc->next_id = 1;
+
+    if (settings && settings->offline) {
+        rpc->offline = true;
+        rpc->reply_q = xstrdup("reply_offline");
+        return rpc;
+    }
 
     char *error = amqp_url_parse(cfg->transport_url
                                  ? cfg->transport_url : "",
@@ -271,7 +281,7 @@ handle_reply(struct rpc *rpc, const struct json *msg)
     char *error = oslo_msg_parse_reply(msg, &reply);
     if (error) {
         VLOG_WARN_RL(&rl, "%s: dropping a malformed reply: %s",
-                     rpc->reply_q, error);
+                     rpc->reply_q, log_safe(error));
         free(error);
         rpc->n_bad++;
         return;
@@ -281,7 +291,8 @@ handle_reply(struct rpc *rpc, const struct json *msg)
     if (!pc) {
         /* A reply after its call timed out or was cancelled, or to a call
          * of an earlier run that used the same queue: harmless. */
-        VLOG_DBG_RL(&rl, "reply to unknown call %s dropped", reply.msg_id);
+        VLOG_DBG_RL(&rl, "reply to unknown call %s dropped",
+                    log_safe(reply.msg_id));
         rpc->n_stray_replies++;
         oslo_reply_destroy(&reply);
         return;
@@ -307,7 +318,8 @@ handle_reply(struct rpc *rpc, const struct json *msg)
     if (reply.ending) {
         if (pc->error) {
             rpc->n_failures++;
-            VLOG_DBG("%s: remote failure: %s", pc->method, pc->error);
+            VLOG_DBG("%s: remote failure: %s", pc->method,
+                     log_safe(pc->error));
         }
         complete(rpc, pc, NULL);
     }
@@ -342,14 +354,14 @@ handle_request(struct rpc *rpc, const struct listener *l, const char *queue,
     char *error = oslo_msg_parse_request(msg, &req);
     if (error) {
         VLOG_WARN_RL(&rl, "%s: dropping a malformed request: %s", queue,
-                     error);
+                     log_safe(error));
         free(error);
         rpc->n_bad++;
         return;
     }
     if (is_duplicate(rpc, req.unique_id)) {
-        VLOG_DBG_RL(&rl, "%s: dropping duplicate %s %s", queue, req.method,
-                    req.unique_id);
+        VLOG_DBG_RL(&rl, "%s: dropping duplicate %s %s", queue,
+                    log_safe(req.method), log_safe(req.unique_id));
         rpc->n_duplicates++;
         return;
     }
@@ -357,7 +369,7 @@ handle_request(struct rpc *rpc, const struct listener *l, const char *queue,
         /* The server only casts to agents (rpc-wire §4); a caller that
          * waits for us will time out. */
         VLOG_DBG_RL(&rl, "%s: %s is a call; handled as a cast, no reply",
-                    queue, req.method);
+                    queue, log_safe(req.method));
     }
     rpc->n_requests++;
     l->cb(l->aux, l->topic, req.method, req.args);
@@ -373,7 +385,7 @@ rpc_deliver(void *rpc_, const char *queue, const void *body, size_t size)
     char *error = oslo_msg_decode(body, size, &msg);
     if (error) {
         VLOG_WARN_RL(&rl, "%s: dropping an undecodable message: %s", queue,
-                     error);
+                     log_safe(error));
         free(error);
         rpc->n_bad++;
         return;
@@ -475,7 +487,7 @@ rpc_wait(struct rpc *rpc)
 bool
 rpc_is_ready(const struct rpc *rpc)
 {
-    return rpc->conn && amqp_conn_is_ready(rpc->conn);
+    return rpc->offline || (rpc->conn && amqp_conn_is_ready(rpc->conn));
 }
 
 unsigned int
@@ -491,7 +503,8 @@ rpc_call(struct rpc *rpc, const char *topic, const char *method,
 {
     struct pending_call *pc = xzalloc(sizeof *pc);
     pc->id = rpc->next_id++;
-    pc->msg_id = oslo_msg_new_id();
+    pc->msg_id = (rpc->offline ? xasprintf("offline-%"PRIu64, pc->id)
+                  : oslo_msg_new_id());
     pc->method = xstrdup(method);
     timeout_s = MAX(timeout_s, 1);
     pc->deadline = time_msec() + timeout_s * 1000LL;
@@ -505,8 +518,11 @@ rpc_call(struct rpc *rpc, const char *topic, const char *method,
     rpc->n_calls++;
     /* The expiration makes the broker drop a request nobody took before
      * the caller gave up on it (rpc-wire §1.6). */
-    if (!rpc->conn || !amqp_conn_publish(rpc->conn, NULL, false, topic, body,
-                                         timeout_s * 1000)) {
+    if (rpc->offline) {
+        /* Waits for rpc_inject(). */
+    } else if (!rpc->conn
+               || !amqp_conn_publish(rpc->conn, NULL, false, topic, body,
+                                     timeout_s * 1000)) {
         complete(rpc, pc, "not connected to the message broker");
     }
     free(body);
@@ -581,7 +597,7 @@ void
 rpc_listen(struct rpc *rpc, const char *topic, rpc_request_cb *cb, void *aux)
 {
     struct listener *l = listener_add(rpc, topic, cb, aux);
-    if (!rpc->conn) {
+    if (!rpc->conn && !rpc->offline) {
         return;
     }
 
@@ -590,18 +606,21 @@ rpc_listen(struct rpc *rpc, const char *topic, rpc_request_cb *cb, void *aux)
      * (nothing is sent there for agent topics, declared for parity), the
      * host queue (l2pop's targeted casts) and a fanout queue of this
      * process's own. */
-    char *id = oslo_msg_new_id();
+    char *id = rpc->offline ? xstrdup("offline") : oslo_msg_new_id();
     char *queues[3] = {
         xstrdup(topic),
         xasprintf("%s.%s", topic, rpc->host),
         xasprintf("%s_fanout_%s", topic, id),
     };
     free(id);
-    amqp_conn_add_queue(rpc->conn, AMQP_DECL_TOPIC_QUEUE, queues[0],
-                        queues[0]);
-    amqp_conn_add_queue(rpc->conn, AMQP_DECL_TOPIC_QUEUE, queues[1],
-                        queues[1]);
-    amqp_conn_add_queue(rpc->conn, AMQP_DECL_FANOUT_QUEUE, queues[2], topic);
+    if (rpc->conn) {
+        amqp_conn_add_queue(rpc->conn, AMQP_DECL_TOPIC_QUEUE, queues[0],
+                            queues[0]);
+        amqp_conn_add_queue(rpc->conn, AMQP_DECL_TOPIC_QUEUE, queues[1],
+                            queues[1]);
+        amqp_conn_add_queue(rpc->conn, AMQP_DECL_FANOUT_QUEUE, queues[2],
+                            topic);
+    }
     for (size_t i = 0; i < ARRAY_SIZE(queues); i++) {
         shash_replace(&rpc->queues, queues[i], l);
         free(queues[i]);
@@ -613,15 +632,23 @@ rpc_listen_fanout(struct rpc *rpc, const char *topic, rpc_request_cb *cb,
                   void *aux)
 {
     struct listener *l = listener_add(rpc, topic, cb, aux);
-    if (!rpc->conn) {
+    if (!rpc->conn && !rpc->offline) {
         return;
     }
-    char *id = oslo_msg_new_id();
+    char *id = rpc->offline ? xstrdup("offline") : oslo_msg_new_id();
     char *queue = xasprintf("%s_fanout_%s", topic, id);
     free(id);
-    amqp_conn_add_queue(rpc->conn, AMQP_DECL_FANOUT_QUEUE, queue, topic);
+    if (rpc->conn) {
+        amqp_conn_add_queue(rpc->conn, AMQP_DECL_FANOUT_QUEUE, queue, topic);
+    }
     shash_replace(&rpc->queues, queue, l);
     free(queue);
+}
+
+void
+rpc_inject(struct rpc *rpc, const char *queue, const void *body, size_t size)
+{
+    rpc_deliver(rpc, queue, body, size);
 }
 
 const char *

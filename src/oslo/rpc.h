@@ -13,6 +13,7 @@
 #define OVSAGENT_RPC_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct agent_config;
@@ -29,6 +30,14 @@ struct rpc *rpc_create(const struct agent_config *);
 struct rpc_settings {
     bool keep_host_order;       /* Try the brokers in transport_url order
                                  * instead of a random one first. */
+
+    /* No broker at all, for fuzzers and tests: transport_url is not read,
+     * nothing is sent, and the names a peer must know are predictable:
+     * calls wait for a reply given to rpc_inject() (or their timeout) on
+     * queue "reply_offline", their _msg_ids are "offline-1", "offline-2",
+     * ... in the order of the calls, and a fanout queue is named
+     * "<topic>_fanout_offline".  It is always ready. */
+    bool offline;
 };
 
 /* Like rpc_create(), with 'settings' (may be NULL; only read during the
@@ -97,6 +106,14 @@ void rpc_listen(struct rpc *, const char *topic, rpc_request_cb *cb,
  * follows the server's resource pushes (neutron-vo-<Type>-<version>). */
 void rpc_listen_fanout(struct rpc *, const char *topic, rpc_request_cb *cb,
                        void *aux);
+
+/* Handles 'size' bytes of 'body' as if they had been delivered on
+ * 'queue': a reply on rpc_reply_queue(), a request on a queue of
+ * rpc_listen() ('topic' and '<topic>.<host>') or rpc_listen_fanout().
+ * This is where every message from the broker enters; fuzzers and tests
+ * call it directly on an offline session. */
+void rpc_inject(struct rpc *, const char *queue, const void *body,
+                size_t size);
 
 /* The name of this session's reply queue, "reply_<uuid>". */
 const char *rpc_reply_queue(const struct rpc *);

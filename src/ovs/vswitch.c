@@ -813,7 +813,9 @@ vswitch_set_tunnel(struct vswitch *vs, const char *name, const char *type,
     wt->present = true;
     free(wt->type);
     wt->type = xstrdup(type);
-    smap_clear(&wt->options);
+    /* smap_clone() initializes its destination: clearing would leave the
+     * old bucket array behind. */
+    smap_destroy(&wt->options);
     smap_clone(&wt->options, options);
     vs->recheck = true;
 }

@@ -2,6 +2,7 @@
 # Bridges, patch ports and base flows on a real ovsdb-server and
 # ovs-vswitchd (dummy datapath): what ovsagent writes must be what the
 # reference agent writes, flow for flow (tests/golden/).
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

@@ -4,6 +4,7 @@
 # captured from the reference: only Neutron's VIFs (Interface external_ids
 # iface-id and attached-mac, no skip_cleanup) leave the integration bridge;
 # with --ovs_all_ports every port of every bridge goes, and the bridges stay.
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

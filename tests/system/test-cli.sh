@@ -2,6 +2,7 @@
 # The ovsagent binary's command line: Debian's init-script invocation,
 # --version and --help, and a clear one-line error with a non-zero exit on
 # bad configuration.
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

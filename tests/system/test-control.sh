@@ -1,6 +1,7 @@
 #!/bin/bash
 # The control socket (ovs-appctl) and running as the unprivileged user
 # "neutron", as Debian's unit runs the agent.
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

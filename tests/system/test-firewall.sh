@@ -8,6 +8,7 @@
 # a remote-group rule follows the group's membership; spoofed source
 # addresses and MACs are dropped, allowed address pairs excepted; a port
 # without port security is not filtered.
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

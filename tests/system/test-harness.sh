@@ -3,6 +3,7 @@
 # real traffic, restarts, waiting, and that a sandbox leaves nothing behind,
 # whether the test ends normally or is killed.  The agent is not involved; a
 # stand-in exercises agent_start and agent_stop.
+# run-tests: fast
 set -euo pipefail
 # shellcheck source=tests/system/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -5,6 +5,7 @@
 # back within a second of the switch accepting connections; after
 # ovsdb-server restarts the agent reconnects; a lost canary flow is noticed;
 # SIGHUP reloads and reopens the log; SIGTERM exits cleanly.
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

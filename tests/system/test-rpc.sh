@@ -10,6 +10,7 @@
 # a broker restart, a failover list whose first broker is dead, TLS with
 # and without a client certificate, and a clean exit that removes the
 # fanout queues.
+# run-tests: fast
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-rabbit.sh"

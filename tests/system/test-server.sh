@@ -3,6 +3,7 @@
 # is alive in the API, VM ports go ACTIVE and ping each other through a
 # userspace switch, admin down/up, deletion, agent and ovs-vswitchd
 # restarts, a RabbitMQ restart, and garbage on the agent's queues.
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

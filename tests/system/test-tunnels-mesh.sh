@@ -6,6 +6,7 @@
 # over a flat provider network; when a host's tunnel address changes, the
 # server's tunnel_delete removes the old tunnel and a new one carries the
 # traffic.
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

@@ -7,6 +7,7 @@
 # across hosts; VMs on different networks do not; ARP requests for remote
 # VMs are answered on the local host; when a host's last port of a network
 # goes, the other host drops its flood and unicast entries and the tunnel.
+# run-tests: fast
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
