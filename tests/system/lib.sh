@@ -674,6 +674,18 @@ vif_add() {
         external_ids:iface-status=active
 }
 
+# vif_del VM: unplugs VM's VIF as os-vif does (its Port leaves the
+# bridge), then removes the VM: its namespace, and with it the veth pair.
+# The name can then be used again.
+vif_del() {
+    local vm=$1 dir=$SANDBOX/vm/$1 sw
+    [ -f "$dir/switch" ] || fail "no VM called '$vm'"
+    sw=$(cat "$dir/switch")
+    ovs_vsctl "$sw" --if-exists del-port "t-$vm"
+    ip netns del "$(cat "$dir/netns")"
+    rm -rf "$dir"
+}
+
 # _vm_create SWITCH VM MAC IP/PREFIX: the namespace and the veth pair.
 _vm_create() {
     local sw=$1 vm=$2 mac=$3 ip=$4 ns swns tmp dir
