@@ -14,8 +14,10 @@
 #include "agent/local-vlan.h"
 #include "agent/port-flows.h"
 #include "agent/tunnels.h"
+#include "json-util.h"
 #include "log-safe.h"
 #include "neutron/device-details.h"
+#include "neutron/ovo.h"
 #include "neutron/plugin-api.h"
 #include "neutron/port-cache.h"
 #include "openvswitch/dynamic-string.h"
@@ -1005,8 +1007,22 @@ ports_push_ports(struct ports *ps, const struct json *resource_list,
          * addresses of the members of the remote groups it uses. */
         firewall_push_ports(ps->fw, resource_list, deleted);
     }
-    return port_cache_push(ps->cache, resource_list, deleted, port_pushed,
-                           ps);
+    size_t n_bad = port_cache_push(ps->cache, resource_list, deleted,
+                                   port_pushed, ps);
+    if (deleted) {
+        /* A port on the bridge whose details are still being pulled has no
+         * entry in the cache yet: the delete must still win over the
+         * pull's answer, which may come after it. */
+        for (size_t i = 0; i < ovo_array_n(resource_list); i++) {
+            const char *id = json_member_string(
+                ovo_data(ovo_array_at(resource_list, i), "Port"), "id");
+            if (id && port_find(ps, id)
+                && port_cache_mark_deleted(ps->cache, id)) {
+                ports_port_delete(ps, id);
+            }
+        }
+    }
+    return n_bad;
 }
 
 size_t

@@ -98,6 +98,16 @@ entry_get(struct port_cache *pc, const char *id)
     return e;
 }
 
+/* Makes 'e' a tombstone, so that a late update cannot revive it. */
+static void
+entry_bury(struct port_entry *e)
+{
+    e->deleted = true;
+    device_details_destroy(&e->dd);
+    e->dd.device = xstrdup(e->id);
+    e->dd.segmentation_id = -1;
+}
+
 bool
 port_cache_details(const struct port_cache *pc, const char *id,
                    struct device_details *dd)
@@ -321,17 +331,24 @@ port_cache_push(struct port_cache *pc, const struct json *list, bool deleted,
         }
         struct port_entry *e = entry_find(pc, id);
         if (e && !e->deleted) {
-            /* A tombstone, so that a late update cannot revive it. */
-            e->deleted = true;
-            device_details_destroy(&e->dd);
-            e->dd.device = xstrdup(id);
-            e->dd.segmentation_id = -1;
+            entry_bury(e);
             if (cb) {
                 cb(aux, id, true);
             }
         }
     }
     return n_bad;
+}
+
+bool
+port_cache_mark_deleted(struct port_cache *pc, const char *id)
+{
+    struct port_entry *e = entry_get(pc, id);
+    if (e->deleted) {
+        return false;
+    }
+    entry_bury(e);
+    return true;
 }
 
 size_t

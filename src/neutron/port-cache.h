@@ -50,6 +50,12 @@ typedef void port_cache_changed_cb(void *aux, const char *id, bool deleted);
 size_t port_cache_push(struct port_cache *, const struct json *resource_list,
                        bool deleted, port_cache_changed_cb *, void *aux);
 
+/* Records that the server deleted port 'id', cached or not, and returns
+ * true if that is news.  For a port of this host whose details are being
+ * pulled: the pull's answer, which the server may have computed before the
+ * delete and which may arrive after its push, must not revive it. */
+bool port_cache_mark_deleted(struct port_cache *, const char *id);
+
 /* Applies a bulk_pull answer for the ids 'asked': the Port primitives in
  * 'result' are cached, and every asked id absent from it is cached as
  * unknown to the server.  Returns the number of malformed primitives. */

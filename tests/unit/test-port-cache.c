@@ -120,6 +120,20 @@ test_details_from_pull(void)
     check(!port_cache_details(pc, id, &dd), "an empty cache knows nothing");
     check(port_cache_pulled(pc, asked, 2, result) == 0,
           "a pull answer applies");
+    /* Deleted on the server while its pull was in flight: the delete's
+     * push came first, and the pull's answer, computed before the delete,
+     * must not bring the port back (it once did, and the port was wired
+     * and reported up). */
+    struct port_cache *racing = port_cache_create("compute1");
+    check(port_cache_mark_deleted(racing, id),
+          "a delete of a port not cached yet is recorded");
+    check(!port_cache_mark_deleted(racing, id), "once");
+    check(port_cache_pulled(racing, asked, 2, result) == 0
+          && port_cache_details(racing, id, &dd) && !dd.found,
+          "a pull answered after the delete does not revive the port");
+    device_details_destroy(&dd);
+    port_cache_destroy(racing);
+
     check(port_cache_details(pc, id, &dd) && dd.found,
           "the pulled port's details come from the cache");
     device_details_destroy(&dd);
