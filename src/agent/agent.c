@@ -503,6 +503,9 @@ agent_run_control_plane(struct agent *a)
 
     ports_run(a->ports, a->rpc);
     if (a->tunnels) {
+        if (ports_first_pass_done(a->ports)) {
+            tunnels_ports_settled(a->tunnels);
+        }
         tunnels_run(a->tunnels);
     }
     bool ovs_ok = vswitch_is_synced(a->vswitch)
@@ -565,6 +568,9 @@ agent_wait(struct agent *a)
         }
     }
     ports_wait(a->ports);
+    if (a->tunnels) {
+        tunnels_wait(a->tunnels);
+    }
     agent_state_wait(a->state);
 }
 

@@ -19,6 +19,8 @@
 #include "neutron/sg-cache.h"
 #include "neutron/sg-members.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
@@ -89,6 +91,8 @@ struct firewall {
     struct sset pulled_ags;     /* Address groups asked for once. */
     bool pull_busy;
     bool pull_needed;           /* Something may be missing: look. */
+    struct ovs_list replays;    /* Of struct fw_replay: the pushes that
+                                 * came while the pull was in flight. */
     long long int retry_at;
     bool gc_needed;             /* A group may have lost its last user. */
 
@@ -98,6 +102,8 @@ struct firewall {
     unsigned long long n_member_removals;
     unsigned long long n_pulls;
 };
+
+static void replays_apply(struct firewall *, bool apply);
 
 struct firewall *
 firewall_create(const struct agent_config *cfg, struct of_bridge *integ)
@@ -115,6 +121,7 @@ firewall_create(const struct agent_config *cfg, struct of_bridge *integ)
     sset_init(&fw->pulled_groups);
     sset_init(&fw->pulled_members);
     sset_init(&fw->pulled_ags);
+    ovs_list_init(&fw->replays);
     return fw;
 }
 
@@ -190,6 +197,7 @@ firewall_destroy(struct firewall *fw)
     sset_destroy(&fw->pulled_members);
     sset_destroy(&fw->pulled_ags);
     address_groups_destroy(fw->ags);
+    replays_apply(fw, false);
     free(fw);
 }
 
@@ -689,6 +697,71 @@ struct fw_pull {
     struct sset ids;
 };
 
+/* A push that came while a pull was in flight.  The pull's answer may have
+ * been read on the server before the change the push carries: applied on
+ * top of it, it would undo the change (a rule deleted meanwhile would come
+ * back, and stay).  So the push is applied again once the answer is in;
+ * the caches ignore what they hold already, and revisions keep an older
+ * object from replacing a newer one. */
+enum fw_replay_kind {
+    REPLAY_GROUPS,
+    REPLAY_RULES,
+    REPLAY_PORTS,
+    REPLAY_ADDRESS_GROUPS,
+};
+
+struct fw_replay {
+    struct ovs_list node;       /* In struct firewall's 'replays'. */
+    enum fw_replay_kind kind;
+    struct json *list;          /* The push's resource_list, a reference. */
+    bool deleted;
+};
+
+/* Applies the pushes of 'fw->replays' if 'apply', then forgets them. */
+static void
+replays_apply(struct firewall *fw, bool apply)
+{
+    struct fw_replay *r;
+    LIST_FOR_EACH_POP (r, node, &fw->replays) {
+        if (apply) {
+            switch (r->kind) {
+            case REPLAY_GROUPS:
+                sg_cache_put_groups(fw->groups, r->list, r->deleted,
+                                    group_changed, fw);
+                break;
+            case REPLAY_RULES:
+                sg_cache_put_rules(fw->groups, r->list, r->deleted,
+                                   group_changed, fw);
+                break;
+            case REPLAY_PORTS:
+                sg_members_put_ports(fw->members, r->list, r->deleted,
+                                     members_changed, fw);
+                break;
+            case REPLAY_ADDRESS_GROUPS:
+                address_groups_put(fw->ags, r->list, r->deleted, ag_changed,
+                                   fw);
+                break;
+            }
+        }
+        json_destroy(r->list);
+        free(r);
+    }
+}
+
+/* Keeps a push for replays_apply() if a pull is in flight. */
+static void
+replay_add(struct firewall *fw, enum fw_replay_kind kind,
+           const struct json *list, bool deleted)
+{
+    if (fw->pull_busy && list) {
+        struct fw_replay *r = xmalloc(sizeof *r);
+        r->kind = kind;
+        r->list = json_clone(list);
+        r->deleted = deleted;
+        ovs_list_push_back(&fw->replays, &r->node);
+    }
+}
+
 static void
 pull_done(void *pl_, const char *error, const struct json *result)
 {
@@ -699,6 +772,7 @@ pull_done(void *pl_, const char *error, const struct json *result)
         VLOG_WARN("pulling %s failed: %s", pull_kind_name(pl->kind),
                   log_safe(error));
         fw->retry_at = time_msec() + RETRY_MS;
+        replays_apply(fw, false);
     } else {
         size_t n_bad;
         const char *id;
@@ -730,6 +804,7 @@ pull_done(void *pl_, const char *error, const struct json *result)
             VLOG_WARN("bulk_pull: %"PRIuSIZE" malformed objects ignored",
                       n_bad);
         }
+        replays_apply(fw, true);
     }
     sset_destroy(&pl->ids);
     free(pl);
@@ -890,6 +965,7 @@ size_t
 firewall_push_groups(struct firewall *fw, const struct json *list,
                      bool deleted)
 {
+    replay_add(fw, REPLAY_GROUPS, list, deleted);
     return sg_cache_put_groups(fw->groups, list, deleted, group_changed, fw);
 }
 
@@ -897,6 +973,7 @@ size_t
 firewall_push_rules(struct firewall *fw, const struct json *list,
                     bool deleted)
 {
+    replay_add(fw, REPLAY_RULES, list, deleted);
     return sg_cache_put_rules(fw->groups, list, deleted, group_changed, fw);
 }
 
@@ -904,6 +981,7 @@ size_t
 firewall_push_address_groups(struct firewall *fw, const struct json *list,
                              bool deleted)
 {
+    replay_add(fw, REPLAY_ADDRESS_GROUPS, list, deleted);
     return address_groups_put(fw->ags, list, deleted, ag_changed, fw);
 }
 
@@ -911,6 +989,7 @@ size_t
 firewall_push_ports(struct firewall *fw, const struct json *list,
                     bool deleted)
 {
+    replay_add(fw, REPLAY_PORTS, list, deleted);
     return sg_members_put_ports(fw->members, list, deleted, members_changed,
                                 fw);
 }

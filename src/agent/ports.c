@@ -122,6 +122,9 @@ struct ports {
     struct sset first_pass;     /* Ids still to process after start. */
     bool first_pass_done;
     bool refresh_tunnels;       /* Next update_device_list asks for FDBs. */
+    unsigned int resync_gen;    /* Bumped by ports_resync(): answers to
+                                 * reports sent before it do not count for
+                                 * the refresh it began. */
 
     /* One pull and up to MAX_REPORTS report calls in flight. */
     bool details_busy;
@@ -763,6 +766,8 @@ struct report_batch {
     char **ids;
     enum report *what;
     size_t n;
+    bool refresh;               /* Asked for forwarding databases. */
+    unsigned int resync_gen;    /* ps->resync_gen when it was sent. */
 };
 
 static void
@@ -775,9 +780,10 @@ report_done(void *b_, const char *error, const char *const *failed,
     if (error) {
         VLOG_WARN("reporting ports failed: %s", log_safe(error));
         ps->retry_at = time_msec() + RETRY_MS;
-    } else {
+    } else if (b->refresh && b->resync_gen == ps->resync_gen) {
         ps->refresh_tunnels = false;
     }
+    bool refreshed = !error && b->refresh && b->resync_gen == ps->resync_gen;
     for (size_t i = 0; i < b->n; i++) {
         struct port *p = port_find(ps, b->ids[i]);
         bool ok = !error;
@@ -797,6 +803,10 @@ report_done(void *b_, const char *error, const char *const *failed,
                     p->want = REPORT_NONE;
                 }
                 if (b->what[i] == REPORT_UP) {
+                    if (refreshed && p->net && ps->br.tunnels) {
+                        tunnels_refresh_answered(ps->br.tunnels,
+                                                 p->net->net_id);
+                    }
                     ps->n_reported_up++;
                     sset_find_and_delete(&ps->first_pass, p->id);
                 } else {
@@ -819,22 +829,30 @@ report_done(void *b_, const char *error, const char *const *failed,
 /* Whether one of the 'n' ports about to be reported up is on a tunnel
  * network that floods to no tunnel yet: the server then sends the
  * network's whole forwarding database, which a missed or not yet sent
- * notification would otherwise leave out (the reference's rule). */
-static bool
+ * notification would otherwise leave out (the reference's rule).  Also
+ * while the network's refresh after a resync has not been answered
+ * (tunnels.h): its database must come again before what it no longer
+ * lists can go. */
+static const char *
 ports_tunnels_missing(const struct ports *ps, const char **ids, size_t n)
 {
     if (!ps->br.tunnels) {
-        return false;
+        return NULL;
     }
     for (size_t i = 0; i < n; i++) {
         const struct port *p = port_find(ps, ids[i]);
         const struct network *net = p ? p->net : NULL;
-        if (net && !net->physnet && net->segid >= 0
-            && !tunnels_network_has_tunnels(ps->br.tunnels, net->net_id)) {
-            return true;
+        if (!net || net->physnet || net->segid < 0) {
+            continue;
+        }
+        if (!tunnels_network_has_tunnels(ps->br.tunnels, net->net_id)) {
+            return "no tunnel yet";
+        }
+        if (tunnels_network_refreshing(ps->br.tunnels, net->net_id)) {
+            return "its refresh not answered yet";
         }
     }
-    return false;
+    return NULL;
 }
 
 /* Sends one update_device_list for up to PLUGIN_BATCH ports up and as
@@ -875,12 +893,15 @@ ports_report_one(struct ports *ps, struct rpc *rpc)
         int timeout = ps->cfg->rpc_response_timeout * (1 + ps->n_reports);
         ps->n_reports++;
         bool refresh = ps->refresh_tunnels;
-        if (!refresh && ports_tunnels_missing(ps, up, n_up)) {
-            VLOG_INFO("a port goes up on a tunnel network with no tunnel "
-                      "yet: asking for its forwarding database "
-                      "(refresh_tunnels)");
+        const char *why = refresh ? NULL : ports_tunnels_missing(ps, up,
+                                                                 n_up);
+        if (why) {
+            VLOG_INFO("a port goes up on a tunnel network with %s: asking "
+                      "for its forwarding database (refresh_tunnels)", why);
             refresh = true;
         }
+        b->refresh = refresh;
+        b->resync_gen = ps->resync_gen;
         plugin_update_device_list(rpc, ps->cfg->host, up, n_up, down, n_down,
                                   refresh, timeout, report_done, b);
     } else {
@@ -891,6 +912,44 @@ ports_report_one(struct ports *ps, struct rpc *rpc)
     free(up);
     free(down);
     return sent;
+}
+
+/* A network being refreshed (tunnels.h) none of whose ports here is on
+ * its way up will get no forwarding database: the server sends one only
+ * for a port reported up.  A freshly started agent would hold none for it
+ * either, so its refresh counts as answered, with nothing. */
+static void
+ports_refresh_idle_networks(struct ports *ps)
+{
+    if (!ps->br.tunnels || !tunnels_refresh_pending(ps->br.tunnels)) {
+        return;
+    }
+    struct sset going_up = SSET_INITIALIZER(&going_up);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ps->ports) {
+        const struct port *p = node->data;
+        if (!p->present) {
+            continue;
+        }
+        if (!p->net && (p->fetching || p->need_details)) {
+            /* Its network is not known yet: wait for it. */
+            sset_destroy(&going_up);
+            return;
+        }
+        if (p->net && (p->fetching || p->need_details || p->wiring
+                       || p->want == REPORT_UP
+                       || (p->reporting && !p->dead))) {
+            sset_add(&going_up, p->net->net_id);
+        }
+    }
+    SHASH_FOR_EACH (node, &ps->networks) {
+        const struct network *net = node->data;
+        if (!net->physnet && !sset_contains(&going_up, net->net_id)
+            && tunnels_network_refreshing(ps->br.tunnels, net->net_id)) {
+            tunnels_refresh_answered(ps->br.tunnels, net->net_id);
+        }
+    }
+    sset_destroy(&going_up);
 }
 
 static void
@@ -923,6 +982,7 @@ ports_run(struct ports *ps, struct rpc *rpc)
     }
     ports_fetch(ps, rpc);
     ports_report(ps, rpc);
+    ports_refresh_idle_networks(ps);
 }
 
 void
@@ -1054,6 +1114,10 @@ ports_resync(struct ports *ps)
     if (ps->fw) {
         firewall_resync(ps->fw);
     }
+    if (ps->br.tunnels) {
+        tunnels_refresh_begin(ps->br.tunnels);
+    }
+    ps->resync_gen++;
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;

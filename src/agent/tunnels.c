@@ -5,6 +5,7 @@
 #include "agent/tunnels.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovs/flow-table.h"
@@ -23,6 +25,7 @@
 #include "packets.h"
 #include "smap.h"
 #include "sset.h"
+#include "timeval.h"
 #include "util.h"
 #include "vswitch-idl.h"
 
@@ -32,6 +35,12 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 #define FLOOD_MAC "00:00:00:00:00:00"
 #define FLOOD_IP "0.0.0.0"
+
+/* How long after the server answered a report that asked for forwarding
+ * databases (refresh_tunnels) their casts may still be on their way.  The
+ * server sends them while it handles the report, before it answers, but
+ * on another queue: they can arrive a little after the answer. */
+#define FDB_GRACE_MS 5000
 
 struct tunnel {
     char *name;
@@ -55,6 +64,16 @@ struct tnet {
     bool dirty;                 /* Every flow to be written again. */
     bool flood_dirty;           /* Only the flood flow to be written again:
                                  * once for all the changes of a pass. */
+
+    /* A refresh (tunnels_refresh_begin()): the entries held when it began
+     * that no add has named since.  Once the server has sent the whole
+     * database again, those left were removed while its casts were lost,
+     * and go (refresh_sweep()). */
+    bool refreshing;
+    long long int sweep_at;     /* LLONG_MAX until the server answered. */
+    struct sset stale_flood;    /* Remote endpoints. */
+    struct sset stale_ucast;    /* MACs. */
+    struct sset stale_arp;      /* IPv4 addresses. */
 };
 
 struct tunnels {
@@ -67,8 +86,19 @@ struct tunnels {
     bool ofports_stale;         /* A tunnel was added: read the ofports
                                  * again even if the IDL did not change. */
     bool dirty;                 /* Some network is dirty or flood_dirty. */
+    int fdb_grace_ms;           /* FDB_GRACE_MS; tests shorten it. */
+
+    /* Tunnel ports an earlier run left on br-tun: once tunnel_sync has
+     * answered and the first pass over the ports is reported (so the
+     * forwarding databases that adopt the ports still wanted are on their
+     * way), the rest go at 'strays_at'. */
+    bool synced_once;           /* tunnel_sync answered. */
+    bool ports_settled;         /* The first pass over the ports is done. */
+    long long int strays_at;    /* 0 until both; LLONG_MAX once done. */
 
     unsigned long long n_fdb_add, n_fdb_remove, n_fdb_update;
+    unsigned long long n_refresh_removed;   /* Entries refresh_sweep()
+                                             * found no longer listed. */
 };
 
 struct tunnels *
@@ -79,6 +109,7 @@ tunnels_create(const struct agent_config *cfg, struct vswitch *vs,
     ts->cfg = cfg;
     ts->vs = vs;
     ts->ft = of_bridge_flows(tun);
+    ts->fdb_grace_ms = FDB_GRACE_MS;
     shash_init(&ts->tunnels);
     shash_init(&ts->nets);
     return ts;
@@ -105,6 +136,9 @@ tnet_free(struct tnet *n)
     }
     shash_destroy(&n->via);
     shash_destroy_free_data(&n->arp);
+    sset_destroy(&n->stale_flood);
+    sset_destroy(&n->stale_ucast);
+    sset_destroy(&n->stale_arp);
     free(n->net_id);
     free(n->type);
     free(n);
@@ -391,6 +425,10 @@ tunnels_network_add(struct tunnels *ts, const char *net_id, const char *type,
     shash_init(&n->ucast);
     shash_init(&n->via);
     shash_init(&n->arp);
+    sset_init(&n->stale_flood);
+    sset_init(&n->stale_ucast);
+    sset_init(&n->stale_arp);
+    n->sweep_at = LLONG_MAX;
     n->dirty = true;
     ts->dirty = true;
     shash_add(&ts->nets, net_id, n);
@@ -522,6 +560,9 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
                     continue;
                 }
                 if (!strcmp(mac, FLOOD_MAC) && !strcmp(ip, FLOOD_IP)) {
+                    if (add) {
+                        sset_find_and_delete(&n->stale_flood, remote);
+                    }
                     bool changed = (add
                                     ? sset_add(&n->flood, remote) != NULL
                                     : !!sset_find_and_delete(&n->flood,
@@ -533,6 +574,7 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
                     continue;
                 }
                 if (add) {
+                    sset_find_and_delete(&n->stale_ucast, mac);
                     ucast_set(n, mac, remote);
                 } else {
                     ucast_unset(n, mac);
@@ -540,6 +582,7 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
                 write_ucast(ts, n, mac);
                 if (ts->cfg->arp_responder && !strchr(ip, ':')) {
                     if (add) {
+                        sset_find_and_delete(&n->stale_arp, ip);
                         free(shash_replace_nocopy(&n->arp, xstrdup(ip),
                                                   xstrdup(mac)));
                     } else {
@@ -614,6 +657,7 @@ tunnels_fdb_update(struct tunnels *ts, const struct json *fdb_entries)
                         continue;
                     }
                     if (after) {
+                        sset_find_and_delete(&n->stale_arp, ip);
                         free(shash_replace_nocopy(&n->arp, xstrdup(ip),
                                                   xstrdup(mac)));
                     } else {
@@ -653,6 +697,7 @@ void
 tunnels_sync_result(struct tunnels *ts, const char *type,
                     const struct json *result)
 {
+    ts->synced_once = true;
     const struct json *list = json_member(result, "tunnels");
     for (size_t i = 0; list && list->type == JSON_ARRAY
                        && i < json_array(list)->n; i++) {
@@ -717,9 +762,187 @@ tunnel_rewrite(struct tunnels *ts, const struct tunnel *t)
     }
 }
 
+/* Deletes the tunnel ports of br-tun that an earlier run made and that no
+ * tunnel of this run names: the peers behind them went away while no
+ * agent ran, so no forwarding entry names them any more and, without
+ * this, they would stay for good.  Called once this run's flows alone are
+ * on br-tun (no flow uses such a port then) and the forwarding database
+ * has had time to name the ports still wanted, which this run adopts. */
+static void
+sweep_strays(struct tunnels *ts)
+{
+    const struct ovsrec_bridge *br;
+    OVSREC_BRIDGE_FOR_EACH (br, vswitch_idl(ts->vs)) {
+        if (strcmp(br->name, ts->cfg->tunnel_bridge)) {
+            continue;
+        }
+        for (size_t i = 0; i < br->n_ports; i++) {
+            const struct ovsrec_port *port = br->ports[i];
+            for (size_t j = 0; j < port->n_interfaces; j++) {
+                const struct ovsrec_interface *iface = port->interfaces[j];
+                const char *dash = strchr(iface->name, '-');
+                if (!dash || shash_find(&ts->tunnels, iface->name)) {
+                    continue;
+                }
+                /* Only names and types this agent gives its tunnels. */
+                char *type = xmemdup0(iface->name, dash - iface->name);
+                if (type_enabled(ts, type)
+                    && (!strcmp(iface->type, type)
+                        || (!strcmp(type, "gre")
+                            && !strcmp(iface->type, "ip6gre")))) {
+                    VLOG_INFO("tunnel %s: left by an earlier run, named by "
+                              "no forwarding entry; deleted", iface->name);
+                    vswitch_remove_tunnel(ts->vs, iface->name);
+                }
+                free(type);
+            }
+        }
+    }
+}
+
+/* Forwarding-database refresh. */
+
+void
+tunnels_refresh_begin(struct tunnels *ts)
+{
+    if (!ts->cfg->l2_population) {
+        return;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ts->nets) {
+        struct tnet *n = node->data;
+        sset_clear(&n->stale_flood);
+        sset_clear(&n->stale_ucast);
+        sset_clear(&n->stale_arp);
+        const char *ip;
+        SSET_FOR_EACH (ip, &n->flood) {
+            sset_add(&n->stale_flood, ip);
+        }
+        struct shash_node *en;
+        SHASH_FOR_EACH (en, &n->ucast) {
+            sset_add(&n->stale_ucast, en->name);
+        }
+        SHASH_FOR_EACH (en, &n->arp) {
+            sset_add(&n->stale_arp, en->name);
+        }
+        n->refreshing = true;
+        n->sweep_at = LLONG_MAX;
+    }
+}
+
+bool
+tunnels_network_refreshing(const struct tunnels *ts, const char *net_id)
+{
+    const struct tnet *n = shash_find_data(&ts->nets, net_id);
+    return n && n->refreshing && n->sweep_at == LLONG_MAX;
+}
+
+bool
+tunnels_refresh_pending(const struct tunnels *ts)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ts->nets) {
+        const struct tnet *n = node->data;
+        if (n->refreshing && n->sweep_at == LLONG_MAX) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void
+tunnels_refresh_answered(struct tunnels *ts, const char *net_id)
+{
+    struct tnet *n = shash_find_data(&ts->nets, net_id);
+    if (n && n->refreshing && n->sweep_at == LLONG_MAX) {
+        n->sweep_at = time_msec() + ts->fdb_grace_ms;
+    }
+}
+
+void
+tunnels_set_fdb_grace(struct tunnels *ts, int ms)
+{
+    ts->fdb_grace_ms = ms;
+}
+
+/* Removes the entries of 'n' that were there when its refresh began and
+ * that the database the server sent since does not name: their removal
+ * was cast while this agent could not hear it. */
+static void
+refresh_sweep(struct tunnels *ts, struct tnet *n)
+{
+    size_t n_flood = 0, n_ucast = 0, n_arp = 0;
+    struct sset gone = SSET_INITIALIZER(&gone);
+    const char *key;
+    SSET_FOR_EACH (key, &n->stale_flood) {
+        if (sset_find_and_delete(&n->flood, key)) {
+            sset_add(&gone, key);
+            n_flood++;
+        }
+    }
+    SSET_FOR_EACH (key, &n->stale_ucast) {
+        if (shash_find(&n->ucast, key)) {
+            ucast_unset(n, key);
+            write_ucast(ts, n, key);
+            n_ucast++;
+        }
+    }
+    SSET_FOR_EACH (key, &n->stale_arp) {
+        char *mac = shash_find_and_delete(&n->arp, key);
+        if (mac) {
+            free(mac);
+            write_arp(ts, n, key);
+            n_arp++;
+        }
+    }
+    if (n_flood) {
+        write_flood(ts, n);
+    }
+    SSET_FOR_EACH (key, &gone) {
+        tunnel_gc(ts, n->type, key);
+    }
+    sset_destroy(&gone);
+    if (n_flood || n_ucast || n_arp) {
+        VLOG_INFO("network %s: the server's forwarding database no longer "
+                  "lists %"PRIuSIZE" flood, %"PRIuSIZE" unicast and %"PRIuSIZE
+                  " ARP entries held here; removed",
+                  log_safe(n->net_id), n_flood, n_ucast, n_arp);
+        ts->n_refresh_removed += n_flood + n_ucast + n_arp;
+    }
+    sset_clear(&n->stale_flood);
+    sset_clear(&n->stale_ucast);
+    sset_clear(&n->stale_arp);
+    n->refreshing = false;
+    n->sweep_at = LLONG_MAX;
+}
+
+void
+tunnels_ports_settled(struct tunnels *ts)
+{
+    ts->ports_settled = true;
+}
+
 void
 tunnels_run(struct tunnels *ts)
 {
+    long long int now = time_msec();
+    struct shash_node *nn;
+    SHASH_FOR_EACH (nn, &ts->nets) {
+        struct tnet *n = nn->data;
+        if (n->refreshing && now >= n->sweep_at) {
+            refresh_sweep(ts, n);
+        }
+    }
+
+    if (!ts->strays_at && ts->synced_once && ts->ports_settled) {
+        ts->strays_at = now + ts->fdb_grace_ms;
+    }
+    if (ts->strays_at && ts->strays_at != LLONG_MAX && now >= ts->strays_at
+        && vswitch_is_synced(ts->vs)
+        && flow_table_installed_seqno(ts->ft)) {
+        ts->strays_at = LLONG_MAX;
+        sweep_strays(ts);
+    }
     struct ovsdb_idl *idl = vswitch_idl(ts->vs);
     unsigned int seqno = ovsdb_idl_get_seqno(idl);
     if (seqno != ts->idl_seqno || ts->ofports_stale) {
@@ -778,6 +1001,24 @@ tunnels_run(struct tunnels *ts)
     }
 }
 
+void
+tunnels_wait(const struct tunnels *ts)
+{
+    struct shash_node *nn;
+    SHASH_FOR_EACH (nn, &ts->nets) {
+        const struct tnet *n = nn->data;
+        if (n->refreshing && n->sweep_at != LLONG_MAX) {
+            poll_timer_wait_until(n->sweep_at);
+        }
+    }
+    if (!ts->strays_at && ts->synced_once && ts->ports_settled) {
+        poll_immediate_wake();
+    } else if (ts->strays_at && ts->strays_at != LLONG_MAX) {
+        /* Also waits for the IDL and the barrier: both wake the loop. */
+        poll_timer_wait_until(ts->strays_at);
+    }
+}
+
 size_t
 tunnels_count(const struct tunnels *ts)
 {
@@ -788,8 +1029,9 @@ void
 tunnels_format(const struct tunnels *ts, struct ds *s)
 {
     ds_put_format(s, "tunnels: %"PRIuSIZE" (fdb add %llu, remove %llu, "
-                  "update %llu)\n", shash_count(&ts->tunnels),
-                  ts->n_fdb_add, ts->n_fdb_remove, ts->n_fdb_update);
+                  "update %llu, removed by refresh %llu)\n",
+                  shash_count(&ts->tunnels), ts->n_fdb_add, ts->n_fdb_remove,
+                  ts->n_fdb_update, ts->n_refresh_removed);
     const struct shash_node **nodes = shash_sort(&ts->tunnels);
     for (size_t i = 0; i < shash_count(&ts->tunnels); i++) {
         const struct tunnel *t = nodes[i]->data;
@@ -806,6 +1048,11 @@ tunnels_format(const struct tunnels *ts, struct ds *s)
                       log_safe(n->net_id),
                       n->type, n->segid, n->lv, sset_count(&n->flood),
                       shash_count(&n->ucast), shash_count(&n->arp));
+        if (n->refreshing) {
+            ds_put_cstr(s, n->sweep_at == LLONG_MAX
+                           ? "    refreshing: waiting for the server\n"
+                           : "    refreshing: the server answered\n");
+        }
     }
     free(nodes);
 }

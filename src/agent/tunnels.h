@@ -58,7 +58,33 @@ void tunnels_endpoint_update(struct tunnels *, const char *ip,
 void tunnels_endpoint_delete(struct tunnels *, const char *ip,
                              const char *type);
 
+/* Forwarding-database refresh, with l2population.  Casts sent while this
+ * agent could not hear them (the broker or its connection restarted) are
+ * lost, and the server's answer to a refresh_tunnels report only adds: an
+ * endpoint or MAC removed meanwhile would stay for good.  So when ports
+ * resync, tunnels_refresh_begin() notes every entry held; adds confirm
+ * entries again; when the server has answered a refresh_tunnels report
+ * for a port of the network (tunnels_refresh_answered()) and the casts
+ * it sent meanwhile have had time to arrive, what was not confirmed goes.
+ * Entries added after the refresh began are never removed by it.
+ * tunnels_network_refreshing() says a port of the network should still
+ * ask for refresh_tunnels.  A network none of whose ports here goes up
+ * gets no database from the server and is answered by the caller with
+ * nothing: everything it held before the refresh goes. */
+void tunnels_refresh_begin(struct tunnels *);
+bool tunnels_network_refreshing(const struct tunnels *, const char *net_id);
+bool tunnels_refresh_pending(const struct tunnels *);   /* Any network. */
+void tunnels_refresh_answered(struct tunnels *, const char *net_id);
+void tunnels_set_fdb_grace(struct tunnels *, int ms);   /* For tests. */
+
+/* The first pass over the ports has been reported: together with a
+ * tunnel_sync answer, this lets the tunnel ports an earlier run left on
+ * br-tun, and that no forwarding entry of this run names, go (the
+ * reference leaves them). */
+void tunnels_ports_settled(struct tunnels *);
+
 void tunnels_run(struct tunnels *);
+void tunnels_wait(const struct tunnels *);
 
 size_t tunnels_count(const struct tunnels *);
 void tunnels_format(const struct tunnels *, struct ds *);
