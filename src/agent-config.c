@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent/extension-list.h"
 #include "ini.h"
 #include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
@@ -91,7 +92,7 @@ enum opt_id {
     O_TUNNEL_TYPES, O_L2_POPULATION, O_ARP_RESPONDER, O_POLLING_INTERVAL,
     O_MINIMIZE_POLLING, O_REPORT_INTERVAL, O_DROP_FLOWS_ON_START,
     O_VETH_MTU, O_VXLAN_UDP_PORT, O_DONT_FRAGMENT, O_TUNNEL_CSUM,
-    O_EXPLICITLY_EGRESS_DIRECT, O_ENABLE_DISTRIBUTED_ROUTING,
+    O_EXPLICITLY_EGRESS_DIRECT, O_ENABLE_DISTRIBUTED_ROUTING, O_EXTENSIONS,
     O_FIREWALL_DRIVER, O_ENABLE_SECURITY_GROUP, O_PERMITTED_ETHERTYPES,
     O_CONTROL_EXCHANGE, O_RPC_RESPONSE_TIMEOUT, O_AMQP_DURABLE_QUEUES,
     O_AMQP_AUTO_DELETE, O_RABBIT_QUORUM_QUEUE, O_RABBIT_HA_QUEUES,
@@ -199,6 +200,10 @@ static const struct opt opts[N_OPTS] = {
         NULL, OT_BOOL, "false", CFG(explicitly_egress_direct), PROG_ALL),
     OPT(O_ENABLE_DISTRIBUTED_ROUTING, "agent", "enable_distributed_routing",
         NULL, OT_BOOL, "false", CFG(enable_distributed_routing), PROG_ALL),
+    /* neutron/conf/agent/agent_extensions_manager.py; only the agent
+     * registers it. */
+    OPT(O_EXTENSIONS, "agent", "extensions", NULL, OT_LIST, "",
+        CFG(extensions), PROG_AGENT),
 
     /* [securitygroup]: neutron/conf/agent/securitygroups_rpc.py. */
     OPT(O_FIREWALL_DRIVER, "securitygroup", "firewall_driver", NULL,
@@ -826,6 +831,54 @@ is_local_address(const char *ip)
     return found;
 }
 
+/* [agent] extensions, as neutron's L2AgentExtensionsManager loads them
+ * through stevedore: in the order written; a repeated name once (stevedore
+ * makes one instance per name, and the reference then calls that instance
+ * once per repeat, which does nothing one call does not); empty items
+ * dropped by ini_parse_list() (oslo.config keeps them, stevedore warns that
+ * it could not load "" and goes on without).  A name ovsagent does not
+ * implement is refused, where the reference warns and runs without it: an
+ * operator must never believe that, say, a QoS policy is applied when it
+ * is not. */
+static char *
+check_extensions(const struct cfg_parse *p, struct agent_config *cfg)
+{
+    static const char *const implemented[] = {
+#define EXTENSION_NAME(NAME, CLASS) NAME,
+        EXTENSION_LIST(EXTENSION_NAME)
+        NULL,
+    };
+    const char *const *supported = (p->env->extensions ? p->env->extensions
+                                    : implemented);
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < cfg->extensions.n; i++) {
+        const char *name = cfg->extensions.names[i];
+        size_t j = 0;
+        while (supported[j] && strcmp(supported[j], name)) {
+            j++;
+        }
+        if (!supported[j]) {
+            struct ds list = DS_EMPTY_INITIALIZER;
+            for (j = 0; supported[j]; j++) {
+                ds_put_format(&list, "%s%s", j ? ", " : "", supported[j]);
+            }
+            char *error = xasprintf("\"%s\" is not supported by ovsagent "
+                                    "(supported: %s)", name,
+                                    j ? ds_cstr(&list) : "none");
+            ds_destroy(&list);
+            svec_destroy(&names);
+            return opt_error(p, O_EXTENSIONS, error);
+        }
+        if (!svec_contains_unsorted(&names, name)) {
+            svec_add(&names, name);
+        }
+    }
+    svec_swap(&names, &cfg->extensions);
+    svec_destroy(&names);
+    return NULL;
+}
+
 /* The checks neutron-openvswitch-agent makes at startup that involve more
  * than one option, and our refusals of what we do not implement.  The
  * firewall driver is chosen here because it depends on
@@ -843,6 +896,10 @@ agent_config_check(struct cfg_parse *p, struct agent_config *cfg)
         return opt_error(p, O_ENABLE_DISTRIBUTED_ROUTING, xstrdup(
                              "distributed virtual routing (DVR) is not "
                              "supported by ovsagent"));
+    }
+    error = check_extensions(p, cfg);
+    if (error) {
+        return error;
     }
 
     if (!cfg->enable_security_group) {
@@ -1189,6 +1246,7 @@ agent_config_env_init(struct agent_config_env *env)
     env->home = NULL;
     env->etc_dir = NULL;
     env->out = NULL;
+    env->extensions = NULL;
 }
 
 char *
@@ -1291,6 +1349,7 @@ agent_config_destroy(struct agent_config *cfg)
     }
     free(cfg->tunnel_type_names);
     svec_destroy(&cfg->permitted_ethertypes);
+    svec_destroy(&cfg->extensions);
     free(cfg->unixctl_path);
     free(cfg->control_exchange);
     free(cfg->rabbit_ssl_ca_file);

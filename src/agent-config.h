@@ -89,6 +89,9 @@ struct agent_config {
     bool tunnel_csum;           /* false */
     bool explicitly_egress_direct;   /* false */
     bool enable_distributed_routing; /* false; true is refused. */
+    struct svec extensions;     /* L2 agent extensions, in order, each
+                                 * once; only names ovsagent implements
+                                 * (agent/extension-list.h).  Empty. */
 
     /* [securitygroup] */
     enum fw_driver firewall_driver;
@@ -178,10 +181,15 @@ struct agent_config_env {
 
     /* Where --help and --version print; NULL: stdout. */
     FILE *out;
+
+    /* The names [agent] extensions accepts, NULL-terminated; NULL: those
+     * ovsagent implements (agent/extension-list.h).  Lets unit tests
+     * check lists of extensions whatever ovsagent implements. */
+    const char *const *extensions;
 };
 
 /* Initializes 'env' for a real run: check_host, use_env and search_defaults
- * true, $HOME, /etc, stdout. */
+ * true, $HOME, /etc, stdout, the extensions ovsagent implements. */
 void agent_config_env_init(struct agent_config_env *env);
 
 /* Like agent_config_from_argv(), with 'env' in place of the 'check_host'

@@ -9,6 +9,7 @@
 
 #include "agent-config.h"
 #include "agent/base-flows.h"
+#include "agent/extensions.h"
 #include "agent/ports.h"
 #include "agent/tunnels.h"
 #include "log-safe.h"
@@ -67,6 +68,7 @@ struct agent {
     struct rpc *rpc;
     struct ports *ports;
     struct tunnels *tunnels;        /* NULL without tunnel_types. */
+    struct extensions *extensions;  /* [agent] extensions. */
     struct agent_state *state;
     unsigned int rpc_seqno;         /* Last rpc_reconnect_seqno() seen. */
     unsigned int int_resets;        /* Last br-int switch reset count. */
@@ -233,6 +235,26 @@ agent_tunnel_notify(void *a_, const char *topic, const char *method,
     }
 }
 
+/* The agent extensions, created last: the reference initializes them once
+ * its bridges and its RPC connection exist. */
+static struct extensions *
+agent_create_extensions(struct agent *a)
+{
+    struct of_bridge **phys = xcalloc(a->n_bridges, sizeof *phys);
+    struct extensions_bridges eb = { .integ = a->bridges[0].ob,
+                                     .phys = phys };
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        if (a->bridges[i].role == BR_TUN) {
+            eb.tun = a->bridges[i].ob;
+        } else if (a->bridges[i].role == BR_PHYS) {
+            phys[eb.n_phys++] = a->bridges[i].ob;
+        }
+    }
+    struct extensions *exts = extensions_create(a->cfg, a->rpc, &eb);
+    free(phys);     /* extensions_create() copied the pointers. */
+    return exts;
+}
+
 struct agent *
 agent_create(const struct agent_config *cfg)
 {
@@ -291,6 +313,7 @@ agent_create(const struct agent_config *cfg)
         VLOG_INFO("no transport_url: bridges are set up but ports are not "
                   "wired, and the server is not told about this agent");
     }
+    a->extensions = agent_create_extensions(a);
     return a;
 }
 
@@ -300,6 +323,7 @@ agent_destroy(struct agent *a)
     if (!a) {
         return;
     }
+    extensions_destroy(a->extensions);  /* Before the bridges and rpc. */
     for (size_t i = 0; i < a->n_bridges; i++) {
         struct agent_bridge *b = &a->bridges[i];
         of_bridge_destroy(b->ob);
@@ -550,6 +574,7 @@ agent_run(struct agent *a)
     }
 
     agent_run_control_plane(a);
+    extensions_run(a->extensions);
 }
 
 void
@@ -572,6 +597,7 @@ agent_wait(struct agent *a)
         tunnels_wait(a->tunnels);
     }
     agent_state_wait(a->state);
+    extensions_wait(a->extensions);
 }
 
 const char *
@@ -625,6 +651,7 @@ agent_format(const struct agent *a, struct ds *s)
     if (a->tunnels) {
         tunnels_format(a->tunnels, s);
     }
+    extensions_format(a->extensions, s);
 }
 
 bool

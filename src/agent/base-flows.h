@@ -12,11 +12,14 @@
 
 #include <stddef.h>
 
+#include "agent/of-tables.h"
+
 struct agent_config;
 struct flow_table;
 
 /* The tables each kind of bridge owns: the reference's stale-flow cleanup
- * lists, scanned for flows left by a previous run. */
+ * lists (OFT_INT_BR_ALL_TABLES, OFT_TUN_BR_ALL_TABLES,
+ * OFT_PHY_BR_ALL_TABLES), scanned for flows left by a previous run. */
 extern const unsigned char base_flows_int_tables[];
 extern const size_t base_flows_n_int_tables;
 extern const unsigned char base_flows_tun_tables[];
@@ -24,7 +27,9 @@ extern const size_t base_flows_n_tun_tables;
 extern const unsigned char base_flows_phys_tables[];
 extern const size_t base_flows_n_phys_tables;
 
-#define BASE_FLOWS_CANARY_TABLE 23
+/* The br-int table of the canary flow, whose loss tells of a switch
+ * restart.  Kept for callers; new code uses OFT_CANARY_TABLE. */
+#define BASE_FLOWS_CANARY_TABLE OFT_CANARY_TABLE
 
 /* Ports the base flows refer to; -1 where the ofport is not known yet, in
  * which case the flows that need it are left out for now. */

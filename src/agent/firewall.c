@@ -11,6 +11,7 @@
 #include "agent-config.h"
 #include "agent/conj-ids.h"
 #include "agent/fw-flows.h"
+#include "agent/of-tables.h"
 #include "log-safe.h"
 #include "neutron/address-groups.h"
 #include "neutron/device-details.h"
@@ -39,7 +40,7 @@ VLOG_DEFINE_THIS_MODULE(firewall);
 #define PULL_BATCH 100
 
 /* The firewall tables whose conj_id matches seed the id allocator. */
-static const uint8_t conj_tables[] = { 71, 72, 73, 81, 82 };
+static const uint8_t conj_tables[] = { OFT_OVS_FIREWALL_TABLES };
 
 /* One conjunction a port's rules use: the remote group's members on the
  * port's network complete it. */

@@ -9,6 +9,7 @@
  */
 #include <config.h>
 #include "agent/fw-flows.h"
+#include "agent/of-tables.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -29,20 +30,6 @@
 VLOG_DEFINE_THIS_MODULE(fw_flows);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-
-/* Tables (neutron_lib ovs_constants, Zed numbering). */
-enum {
-    T_TRANSIENT = 60,
-    T_BASE_EGRESS = 71,
-    T_RULES_EGRESS = 72,
-    T_ACCEPT_OR_INGRESS = 73,
-    T_BASE_INGRESS = 81,
-    T_RULES_INGRESS = 82,
-    T_ACCEPTED_EGRESS = 91,
-    T_ACCEPTED_INGRESS = 92,
-    T_DROPPED = 93,
-    T_ACCEPTED_EGRESS_NORMAL = 94,
-};
 
 /* Connection states, as the reference spells them. */
 #define CT_EST_NOT_REPLY "+est-rel-rpl"
@@ -175,21 +162,22 @@ fw_flows_init(struct flow_table *ft, const char *owner)
     /* These go out as single OpenFlow 1.0 flow_mods in the reference,
      * which carry the reset_counts flag (spec §5.9). */
     enum ofputil_flow_mod_flags rc = OFPUTIL_FF_RESET_COUNTS;
-    static const int drops[] = { T_BASE_EGRESS, T_RULES_EGRESS,
-                                 T_ACCEPT_OR_INGRESS, T_BASE_INGRESS,
-                                 T_RULES_INGRESS };
+    static const int drops[] = { OFT_OVS_FIREWALL_TABLES };
     for (size_t i = 0; i < ARRAY_SIZE(drops); i++) {
         add(ft, owner, rc, "table=%d,priority=0,actions=drop", drops[i]);
     }
     add(ft, owner, rc, "table=%d,priority=110,ct_state=+trk,"
-        "actions=ct_clear,resubmit(,%d)", T_BASE_EGRESS, T_BASE_EGRESS);
+        "actions=ct_clear,resubmit(,%d)", OFT_BASE_EGRESS_TABLE,
+        OFT_BASE_EGRESS_TABLE);
     add(ft, owner, rc, "table=%d,priority=1,actions=NORMAL",
-        T_ACCEPTED_EGRESS_NORMAL);
+        OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
     add(ft, owner, rc, "table=%d,priority=1,actions=resubmit(,%d)",
-        T_ACCEPTED_EGRESS, T_ACCEPTED_EGRESS_NORMAL);
+        OFT_ACCEPTED_EGRESS_TRAFFIC_TABLE,
+        OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
     add(ft, owner, rc, "table=%d,priority=0,actions=drop",
-        T_ACCEPTED_INGRESS);
-    add(ft, owner, rc, "table=%d,priority=0,actions=drop", T_DROPPED);
+        OFT_ACCEPTED_INGRESS_TRAFFIC_TABLE);
+    add(ft, owner, rc, "table=%d,priority=0,actions=drop",
+        OFT_DROPPED_TRAFFIC_TABLE);
 }
 
 /* An allowed (MAC, address) pair of a port. */
@@ -258,15 +246,15 @@ egress_direct(struct flow_table *ft, const char *owner,
         return;
     }
     add(ft, owner, 0, "table=%d,priority=12,reg6=%d,dl_dst=%s,"
-        "actions=output:%d", T_ACCEPTED_EGRESS_NORMAL, p->lv, p->mac,
-        p->ofport);
+        "actions=output:%d", OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE, p->lv,
+        p->mac, p->ofport);
     if (p->egress_direct >= 0) {
         /* mod_vlan_vid in a bundle: push_vlan and set_field (§5.9). */
         add(ft, owner, 0, "table=%d,priority=10,reg6=%d,dl_src=%s,"
             "dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,"
             "actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:%d",
-            T_ACCEPTED_EGRESS_NORMAL, p->lv, p->mac, p->lv | 0x1000,
-            p->egress_direct);
+            OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE, p->lv, p->mac,
+            p->lv | 0x1000, p->egress_direct);
     }
 }
 
@@ -279,26 +267,28 @@ base_transient(struct flow_table *ft, const char *owner,
 {
     add(ft, owner, 0, "table=%d,priority=100,in_port=%d,"
         "actions=set_field:%#x->reg5,set_field:%#x->reg6,resubmit(,%d)",
-        T_TRANSIENT, p->ofport, p->ofport, p->lv, T_BASE_EGRESS);
+        OFT_TRANSIENT_TABLE, p->ofport, p->ofport, p->lv,
+        OFT_BASE_EGRESS_TABLE);
     const char *mac;
     SSET_FOR_EACH (mac, macs) {
         if (!strcmp(p->network_type, "vlan") && p->segmentation_id >= 0) {
             add(ft, owner, 0, "table=%d,priority=90,dl_vlan=%"PRId64","
                 "dl_dst=%s,actions=set_field:%#x->reg5,set_field:%#x->reg6,"
-                "pop_vlan,resubmit(,%d)", T_TRANSIENT, p->segmentation_id,
-                mac, p->ofport, p->lv, T_BASE_INGRESS);
+                "pop_vlan,resubmit(,%d)", OFT_TRANSIENT_TABLE,
+                p->segmentation_id, mac, p->ofport, p->lv,
+                OFT_BASE_INGRESS_TABLE);
         } else if (!strcmp(p->network_type, "flat")) {
             add(ft, owner, 0, "table=%d,priority=90,vlan_tci=0x0000/0x1fff,"
                 "dl_dst=%s,actions=set_field:%#x->reg5,set_field:%#x->reg6,"
-                "resubmit(,%d)", T_TRANSIENT, mac, p->ofport, p->lv,
-                T_BASE_INGRESS);
+                "resubmit(,%d)", OFT_TRANSIENT_TABLE, mac, p->ofport, p->lv,
+                OFT_BASE_INGRESS_TABLE);
         }
         /* The reference writes strip_vlan over OpenFlow 1.0; the switch
          * holds, and dumps, the OpenFlow 1.1+ pop_vlan that it is. */
         add(ft, owner, 0, "table=%d,priority=90,dl_vlan=%d,dl_dst=%s,"
             "actions=set_field:%#x->reg5,set_field:%#x->reg6,pop_vlan,"
-            "resubmit(,%d)", T_TRANSIENT, p->lv, mac, p->ofport, p->lv,
-            T_BASE_INGRESS);
+            "resubmit(,%d)", OFT_TRANSIENT_TABLE, p->lv, mac, p->ofport, p->lv,
+            OFT_BASE_INGRESS_TABLE);
     }
 }
 
@@ -315,11 +305,13 @@ base_egress(struct flow_table *ft, const char *owner,
 
     for (size_t i = 0; i < n4; i++) {
         add(ft, owner, 0, "table=%d,priority=95,arp,reg5=%#x,in_port=%d,"
-            "dl_src=%s,arp_spa=%s,actions=resubmit(,%d)", T_BASE_EGRESS, of,
-            of, v4[i].mac, v4[i].ip, T_ACCEPTED_EGRESS_NORMAL);
+            "dl_src=%s,arp_spa=%s,actions=resubmit(,%d)",
+            OFT_BASE_EGRESS_TABLE, of, of, v4[i].mac, v4[i].ip,
+            OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
         add(ft, owner, 0, "table=%d,priority=65,ip,reg5=%#x,in_port=%d,"
             "dl_src=%s,nw_src=%s,actions=ct(table=%d,"ZONE")",
-            T_BASE_EGRESS, of, of, v4[i].mac, v4[i].ip, T_RULES_EGRESS);
+            OFT_BASE_EGRESS_TABLE, of, of, v4[i].mac, v4[i].ip,
+            OFT_RULES_EGRESS_TABLE);
     }
 
     /* ICMPv6: MLD query, router and neighbour solicitations from the
@@ -329,47 +321,50 @@ base_egress(struct flow_table *ft, const char *owner,
         for (size_t j = 0; j < ARRAY_SIZE(allowed_icmp6); j++) {
             add(ft, owner, 0, "table=%d,priority=95,icmp6,reg5=%#x,"
                 "in_port=%d,dl_src=%s,ipv6_src=%s,icmp_type=%d,"
-                "actions=resubmit(,%d)", T_BASE_EGRESS, of, of, v6[i].mac,
-                v6[i].ip, allowed_icmp6[j], T_ACCEPTED_EGRESS_NORMAL);
+                "actions=resubmit(,%d)", OFT_BASE_EGRESS_TABLE, of, of,
+                v6[i].mac, v6[i].ip, allowed_icmp6[j],
+                OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
         }
         add(ft, owner, 0, "table=%d,priority=95,icmp6,reg5=%#x,in_port=%d,"
             "icmp_type=136,nd_target=%s,actions=resubmit(,%d)",
-            T_BASE_EGRESS, of, of, v6[i].ip, T_ACCEPTED_EGRESS_NORMAL);
+            OFT_BASE_EGRESS_TABLE, of, of, v6[i].ip,
+            OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
     }
     for (size_t i = 0; i < n6; i++) {
         add(ft, owner, 0, "table=%d,priority=65,ipv6,reg5=%#x,in_port=%d,"
             "dl_src=%s,ipv6_src=%s,actions=ct(table=%d,"ZONE")",
-            T_BASE_EGRESS, of, of, v6[i].mac, v6[i].ip, T_RULES_EGRESS);
+            OFT_BASE_EGRESS_TABLE, of, of, v6[i].mac, v6[i].ip,
+            OFT_RULES_EGRESS_TABLE);
     }
 
     /* DHCP from the client side skips conntrack. */
     for (size_t i = 0; i < n4; i++) {
         add(ft, owner, 0, "table=%d,priority=80,udp,reg5=%#x,in_port=%d,"
             "dl_src=%s,nw_src=%s,tp_src=68,tp_dst=67,actions=resubmit(,%d)",
-            T_BASE_EGRESS, of, of, v4[i].mac, v4[i].ip,
-            T_ACCEPT_OR_INGRESS);
+            OFT_BASE_EGRESS_TABLE, of, of, v4[i].mac, v4[i].ip,
+            OFT_ACCEPT_OR_INGRESS_TABLE);
     }
     add(ft, owner, 0, "table=%d,priority=80,udp,reg5=%#x,in_port=%d,"
         "dl_src=%s,nw_src=0.0.0.0,tp_src=68,tp_dst=67,"
-        "actions=resubmit(,%d)", T_BASE_EGRESS, of, of, p->mac,
-        T_ACCEPT_OR_INGRESS);
+        "actions=resubmit(,%d)", OFT_BASE_EGRESS_TABLE, of, of, p->mac,
+        OFT_ACCEPT_OR_INGRESS_TABLE);
     for (size_t i = 0; i < n6; i++) {
         add(ft, owner, 0, "table=%d,priority=80,udp6,reg5=%#x,in_port=%d,"
             "dl_src=%s,ipv6_src=%s,tp_src=546,tp_dst=547,"
-            "actions=resubmit(,%d)", T_BASE_EGRESS, of, of, v6[i].mac,
-            v6[i].ip, T_ACCEPT_OR_INGRESS);
+            "actions=resubmit(,%d)", OFT_BASE_EGRESS_TABLE, of, of,
+            v6[i].mac, v6[i].ip, OFT_ACCEPT_OR_INGRESS_TABLE);
     }
 
     /* No DHCP servers and no router advertisements from VMs. */
     add(ft, owner, 0, "table=%d,priority=70,udp,reg5=%#x,in_port=%d,"
-        "tp_src=67,tp_dst=68,actions=resubmit(,%d)", T_BASE_EGRESS, of, of,
-        T_DROPPED);
+        "tp_src=67,tp_dst=68,actions=resubmit(,%d)", OFT_BASE_EGRESS_TABLE,
+        of, of, OFT_DROPPED_TRAFFIC_TABLE);
     add(ft, owner, 0, "table=%d,priority=70,udp6,reg5=%#x,in_port=%d,"
-        "tp_src=547,tp_dst=546,actions=resubmit(,%d)", T_BASE_EGRESS, of,
-        of, T_DROPPED);
+        "tp_src=547,tp_dst=546,actions=resubmit(,%d)", OFT_BASE_EGRESS_TABLE,
+        of, of, OFT_DROPPED_TRAFFIC_TABLE);
     add(ft, owner, 0, "table=%d,priority=70,icmp6,reg5=%#x,in_port=%d,"
-        "icmp_type=134,actions=resubmit(,%d)", T_BASE_EGRESS, of, of,
-        T_DROPPED);
+        "icmp_type=134,actions=resubmit(,%d)", OFT_BASE_EGRESS_TABLE, of, of,
+        OFT_DROPPED_TRAFFIC_TABLE);
 
     for (size_t i = 0; i < n_ethertypes; i++) {
         const char *e = ethertypes[i];
@@ -377,8 +372,8 @@ base_egress(struct flow_table *ft, const char *owner,
         unsigned long v = strncmp(e, "0x", 2) ? 0 : strtoul(e, &end, 16);
         if (!strncmp(e, "0x", 2) && e[2] && !*end && v <= 0xffff) {
             add(ft, owner, 0, "table=%d,priority=95,dl_type=%#lx,reg5=%#x,"
-                "actions=resubmit(,%d)", T_BASE_EGRESS, v, of,
-                T_ACCEPTED_EGRESS_NORMAL);
+                "actions=resubmit(,%d)", OFT_BASE_EGRESS_TABLE, v, of,
+                OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
         } else {
             VLOG_WARN_RL(&rl, "custom ethertype %s is not a hexadecimal "
                          "number", log_safe(e));
@@ -386,23 +381,26 @@ base_egress(struct flow_table *ft, const char *owner,
     }
 
     add(ft, owner, 0, "table=%d,priority=10,reg5=%#x,in_port=%d,"
-        "actions=ct_clear,resubmit(,%d)", T_BASE_EGRESS, of, of, T_DROPPED);
+        "actions=ct_clear,resubmit(,%d)", OFT_BASE_EGRESS_TABLE, of, of,
+        OFT_DROPPED_TRAFFIC_TABLE);
 
     /* Table 73: to a local port of the same network, or out. */
     const char *mac;
     SSET_FOR_EACH (mac, macs) {
         add(ft, owner, 0, "table=%d,priority=100,reg6=%#x,dl_dst=%s,"
             "actions=set_field:%#x->reg5,resubmit(,%d)",
-            T_ACCEPT_OR_INGRESS, p->lv, mac, of, T_BASE_INGRESS);
+            OFT_ACCEPT_OR_INGRESS_TABLE, p->lv, mac, of,
+            OFT_BASE_INGRESS_TABLE);
     }
     add(ft, owner, 0, "table=%d,priority=90,ct_state="CT_NEW_NOT_EST",ip,"
         "reg5=%#x,actions=ct(commit,"ZONE"),resubmit(,%d)",
-        T_ACCEPT_OR_INGRESS, of, T_ACCEPTED_EGRESS);
+        OFT_ACCEPT_OR_INGRESS_TABLE, of, OFT_ACCEPTED_EGRESS_TRAFFIC_TABLE);
     add(ft, owner, 0, "table=%d,priority=90,ct_state="CT_NEW_NOT_EST",ipv6,"
         "reg5=%#x,actions=ct(commit,"ZONE"),resubmit(,%d)",
-        T_ACCEPT_OR_INGRESS, of, T_ACCEPTED_EGRESS);
+        OFT_ACCEPT_OR_INGRESS_TABLE, of, OFT_ACCEPTED_EGRESS_TRAFFIC_TABLE);
     add(ft, owner, 0, "table=%d,priority=80,reg5=%#x,actions=resubmit(,%d)",
-        T_ACCEPT_OR_INGRESS, of, T_ACCEPTED_EGRESS_NORMAL);
+        OFT_ACCEPT_OR_INGRESS_TABLE, of,
+        OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
 
     egress_direct(ft, owner, p);
     free(v4);
@@ -416,23 +414,26 @@ base_ingress(struct flow_table *ft, const char *owner,
 {
     int of = p->ofport;
     add(ft, owner, 0, "table=%d,priority=100,arp,reg5=%#x,actions=output:%d",
-        T_BASE_INGRESS, of, of);
+        OFT_BASE_INGRESS_TABLE, of, of);
     static const int icmp6[] = { 130, 135, 136, 134 };
     for (size_t i = 0; i < ARRAY_SIZE(icmp6); i++) {
         add(ft, owner, 0, "table=%d,priority=100,icmp6,reg5=%#x,"
-            "icmp_type=%d,actions=output:%d", T_BASE_INGRESS, of, icmp6[i],
-            of);
+            "icmp_type=%d,actions=output:%d", OFT_BASE_INGRESS_TABLE, of,
+            icmp6[i], of);
     }
     add(ft, owner, 0, "table=%d,priority=95,udp,reg5=%#x,tp_src=67,"
-        "tp_dst=68,actions=output:%d", T_BASE_INGRESS, of, of);
+        "tp_dst=68,actions=output:%d", OFT_BASE_INGRESS_TABLE, of, of);
     add(ft, owner, 0, "table=%d,priority=95,udp6,reg5=%#x,tp_src=547,"
-        "tp_dst=546,actions=output:%d", T_BASE_INGRESS, of, of);
+        "tp_dst=546,actions=output:%d", OFT_BASE_INGRESS_TABLE, of, of);
     add(ft, owner, 0, "table=%d,priority=90,ct_state=-trk,ip,reg5=%#x,"
-        "actions=ct(table=%d,"ZONE")", T_BASE_INGRESS, of, T_RULES_INGRESS);
+        "actions=ct(table=%d,"ZONE")", OFT_BASE_INGRESS_TABLE, of,
+        OFT_RULES_INGRESS_TABLE);
     add(ft, owner, 0, "table=%d,priority=90,ct_state=-trk,ipv6,reg5=%#x,"
-        "actions=ct(table=%d,"ZONE")", T_BASE_INGRESS, of, T_RULES_INGRESS);
+        "actions=ct(table=%d,"ZONE")", OFT_BASE_INGRESS_TABLE, of,
+        OFT_RULES_INGRESS_TABLE);
     add(ft, owner, 0, "table=%d,priority=80,ct_state=+trk,reg5=%#x,"
-        "actions=resubmit(,%d)", T_BASE_INGRESS, of, T_RULES_INGRESS);
+        "actions=resubmit(,%d)", OFT_BASE_INGRESS_TABLE, of,
+        OFT_RULES_INGRESS_TABLE);
 }
 
 /* The tracked bases of table 72 or 82: drop invalid and invalidated
@@ -443,20 +444,21 @@ base_tracked(struct flow_table *ft, const char *owner,
              const struct fw_port *p, bool ingress)
 {
     int of = p->ofport;
-    int table = ingress ? T_RULES_INGRESS : T_RULES_EGRESS;
+    int table = ingress ? OFT_RULES_INGRESS_TABLE : OFT_RULES_EGRESS_TABLE;
     char *out = (ingress ? xasprintf("output:%d", of)
-                 : xasprintf("resubmit(,%d)", T_ACCEPTED_EGRESS_NORMAL));
+                 : xasprintf("resubmit(,%d)",
+                             OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE));
 
     add(ft, owner, 0, "table=%d,priority=50,ct_state=+inv+trk,"
-        "actions=resubmit(,%d)", table, T_DROPPED);
+        "actions=resubmit(,%d)", table, OFT_DROPPED_TRAFFIC_TABLE);
     add(ft, owner, 0, "table=%d,priority=50,ct_mark=0x1,reg5=%#x,"
-        "actions=resubmit(,%d)", table, of, T_DROPPED);
+        "actions=resubmit(,%d)", table, of, OFT_DROPPED_TRAFFIC_TABLE);
     add(ft, owner, 0, "table=%d,priority=50,ct_state="CT_EST_REPLY","
         "ct_zone=%d,ct_mark=0,reg5=%#x,actions=%s", table, p->lv, of, out);
     add(ft, owner, 0, "table=%d,priority=50,ct_state="CT_RELATED","
         "ct_zone=%d,ct_mark=0,reg5=%#x,actions=%s", table, p->lv, of, out);
     add(ft, owner, 0, "table=%d,priority=40,ct_state=-est,reg5=%#x,"
-        "actions=resubmit(,%d)", table, of, T_DROPPED);
+        "actions=resubmit(,%d)", table, of, OFT_DROPPED_TRAFFIC_TABLE);
     add(ft, owner, 0, "table=%d,priority=40,ct_state=+est,ip,reg5=%#x,"
         "actions=ct(commit,"ZONE",exec(set_field:0x1->ct_mark))", table, of);
     add(ft, owner, 0, "table=%d,priority=40,ct_state=+est,ipv6,reg5=%#x,"
@@ -489,9 +491,11 @@ fw_flows_port_unfiltered(struct flow_table *ft, const char *owner,
 {
     add(ft, owner, 0, "table=%d,priority=100,in_port=%d,"
         "actions=set_field:%#x->reg5,set_field:%#x->reg6,resubmit(,%d)",
-        T_TRANSIENT, p->ofport, p->ofport, p->lv, T_ACCEPT_OR_INGRESS);
+        OFT_TRANSIENT_TABLE, p->ofport, p->ofport, p->lv,
+        OFT_ACCEPT_OR_INGRESS_TABLE);
     add(ft, owner, 0, "table=%d,priority=80,reg5=%#x,actions=resubmit(,%d)",
-        T_ACCEPT_OR_INGRESS, p->ofport, T_ACCEPTED_EGRESS_NORMAL);
+        OFT_ACCEPT_OR_INGRESS_TABLE, p->ofport,
+        OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE);
     egress_direct(ft, owner, p);
 }
 
@@ -543,7 +547,7 @@ static void
 rule_matches(const struct fw_port *p, const struct sg_rule *r,
              bool conjunction, int lo, int hi, struct sset *matches)
 {
-    int table = r->ingress ? T_RULES_INGRESS : T_RULES_EGRESS;
+    int table = r->ingress ? OFT_RULES_INGRESS_TABLE : OFT_RULES_EGRESS_TABLE;
     struct ds m = DS_EMPTY_INITIALIZER;
     ds_put_format(&m, "table=%d,priority=%d,dl_type=%s,reg5=%#x", table,
                   70 + fw_rule_priority_offset(r, conjunction),
@@ -596,11 +600,11 @@ static char *
 accept_actions(const struct fw_port *p, bool ingress, bool est)
 {
     if (!ingress) {
-        return xasprintf("resubmit(,%d)", T_ACCEPT_OR_INGRESS);
+        return xasprintf("resubmit(,%d)", OFT_ACCEPT_OR_INGRESS_TABLE);
     }
     return (est ? xasprintf("output:%d", p->ofport)
             : xasprintf("ct(commit,"ZONE"),output:%d,resubmit(,%d)",
-                        p->ofport, T_ACCEPTED_INGRESS));
+                        p->ofport, OFT_ACCEPTED_INGRESS_TRAFFIC_TABLE));
 }
 
 /* A plain rule: each match accepts, in both connection states. */
@@ -823,7 +827,8 @@ conj_rules(struct flow_table *ft, const char *owner, const struct fw_port *p,
     free(pieces);
 
     /* The accept flows, once per conjunction id (create_conj_flows). */
-    int table = tmpl->ingress ? T_RULES_INGRESS : T_RULES_EGRESS;
+    int table = (tmpl->ingress ? OFT_RULES_INGRESS_TABLE
+                 : OFT_RULES_EGRESS_TABLE);
     for (size_t i = 0; i < n; i++) {
         uint32_t id = rules[idx[i]].conj_id;
         bool dup = false;
@@ -907,7 +912,7 @@ fw_flows_member(struct flow_table *ft, const char *owner, int lv,
 
     struct ds m = DS_EMPTY_INITIALIZER;
     ds_put_format(&m, "table=%d,dl_type=%s,reg6=%#x,%s_%s=%s",
-                  ingress ? T_RULES_INGRESS : T_RULES_EGRESS,
+                  ingress ? OFT_RULES_INGRESS_TABLE : OFT_RULES_EGRESS_TABLE,
                   v6 ? "0x86dd" : "0x0800", lv, v6 ? "ipv6" : "nw",
                   ingress ? "src" : "dst", cidr);
     if (mac && (!strcmp(cidr, "0.0.0.0/0") || !strcmp(cidr, "::/0"))) {

@@ -3,6 +3,7 @@
  */
 #include <config.h>
 #include "agent/port-flows.h"
+#include "agent/of-tables.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,14 +29,6 @@ add(struct flow_table *ft, const char *owner, const char *format, ...)
     va_end(args);
 }
 
-static int
-tunnel_table(const char *network_type)
-{
-    return (!strcmp(network_type, "gre") ? 3
-            : !strcmp(network_type, "vxlan") ? 4
-            : !strcmp(network_type, "geneve") ? 6 : -1);
-}
-
 void
 port_flows_network(struct flow_table *integ, struct flow_table *tun,
                    struct flow_table *phys, const char *owner,
@@ -49,13 +42,13 @@ port_flows_network(struct flow_table *integ, struct flow_table *tun,
         flow_table_clear_owner(phys, owner);
     }
 
-    int table = tunnel_table(w->network_type);
+    int table = oft_tun_table(w->network_type);
     if (table >= 0) {
         if (tun && w->segmentation_id >= 0) {
             add(tun, owner, "table=%d,priority=1,tun_id=%#"PRIx64","
                 "actions=push_vlan:0x8100,set_field:%d->vlan_vid,"
-                "goto_table:10", table, (uint64_t) w->segmentation_id,
-                w->lv | 0x1000);
+                "goto_table:%d", table, (uint64_t) w->segmentation_id,
+                w->lv | 0x1000, OFT_LEARN_FROM_TUN);
         }
         return;
     }
@@ -67,19 +60,22 @@ port_flows_network(struct flow_table *integ, struct flow_table *tun,
         return;                 /* "local", or the physnet is not here. */
     }
     if (flat) {
-        add(integ, owner, "table=0,priority=3,in_port=%d,"
+        add(integ, owner, "table=%d,priority=3,in_port=%d,"
             "vlan_tci=0x0000/0x1fff,actions=push_vlan:0x8100,"
-            "set_field:%d->vlan_vid,goto_table:59", w->int_phys_ofport,
-            w->lv | 0x1000);
-        add(phys, owner, "table=0,priority=4,in_port=%d,dl_vlan=%d,"
-            "actions=pop_vlan,NORMAL", w->phy_int_ofport, w->lv);
+            "set_field:%d->vlan_vid,goto_table:%d", OFT_LOCAL_SWITCHING,
+            w->int_phys_ofport, w->lv | 0x1000, OFT_PACKET_RATE_LIMIT);
+        add(phys, owner, "table=%d,priority=4,in_port=%d,dl_vlan=%d,"
+            "actions=pop_vlan,NORMAL", OFT_LOCAL_SWITCHING,
+            w->phy_int_ofport, w->lv);
     } else if (w->segmentation_id >= 0) {
-        add(integ, owner, "table=0,priority=3,in_port=%d,dl_vlan=%"PRId64","
-            "actions=set_field:%d->vlan_vid,goto_table:59",
-            w->int_phys_ofport, w->segmentation_id, w->lv | 0x1000);
-        add(phys, owner, "table=0,priority=4,in_port=%d,dl_vlan=%d,"
-            "actions=set_field:%"PRId64"->vlan_vid,NORMAL", w->phy_int_ofport,
-            w->lv, w->segmentation_id | 0x1000);
+        add(integ, owner, "table=%d,priority=3,in_port=%d,"
+            "dl_vlan=%"PRId64",actions=set_field:%d->vlan_vid,goto_table:%d",
+            OFT_LOCAL_SWITCHING, w->int_phys_ofport, w->segmentation_id,
+            w->lv | 0x1000, OFT_PACKET_RATE_LIMIT);
+        add(phys, owner, "table=%d,priority=4,in_port=%d,dl_vlan=%d,"
+            "actions=set_field:%"PRId64"->vlan_vid,NORMAL",
+            OFT_LOCAL_SWITCHING, w->phy_int_ofport, w->lv,
+            w->segmentation_id | 0x1000);
     }
 }
 
@@ -123,16 +119,18 @@ port_flows_antispoof(struct flow_table *integ, const char *owner, int ofport,
     }
 
     /* Allowed MACs: the port's own and those of its address pairs. */
-    add(integ, owner, "table=25,priority=2,in_port=%d,dl_src=%s,"
-        "actions=goto_table:30", ofport, dd->mac);
+    add(integ, owner, "table=%d,priority=2,in_port=%d,dl_src=%s,"
+        "actions=goto_table:%d", OFT_MAC_SPOOF_TABLE, ofport, dd->mac,
+        OFT_LOCAL_EGRESS_TABLE);
     for (size_t i = 0; i < dd->n_pairs; i++) {
         if (strcasecmp(dd->pairs[i].mac, dd->mac)) {
-            add(integ, owner, "table=25,priority=2,in_port=%d,dl_src=%s,"
-                "actions=goto_table:30", ofport, dd->pairs[i].mac);
+            add(integ, owner, "table=%d,priority=2,in_port=%d,dl_src=%s,"
+                "actions=goto_table:%d", OFT_MAC_SPOOF_TABLE, ofport,
+                dd->pairs[i].mac, OFT_LOCAL_EGRESS_TABLE);
         }
     }
-    add(integ, owner, "table=0,priority=9,in_port=%d,actions=goto_table:25",
-        ofport);
+    add(integ, owner, "table=%d,priority=9,in_port=%d,actions=goto_table:%d",
+        OFT_LOCAL_SWITCHING, ofport, OFT_MAC_SPOOF_TABLE);
 
     /* Collect the addresses of each family. */
     size_t n = dd->n_fixed_ips + dd->n_pairs;
@@ -158,26 +156,29 @@ port_flows_antispoof(struct flow_table *integ, const char *owner, int ofport,
             const char *mac = i ? dd->pairs[i - 1].mac : dd->mac;
             if ((!i || strcasecmp(mac, dd->mac))
                 && link_local_of(mac, lla, sizeof lla)) {
-                add(integ, owner, "table=24,priority=2,icmp6,in_port=%d,"
-                    "icmp_type=136,nd_target=%s,actions=goto_table:59",
-                    ofport, lla);
+                add(integ, owner, "table=%d,priority=2,icmp6,in_port=%d,"
+                    "icmp_type=136,nd_target=%s,actions=goto_table:%d",
+                    OFT_ARP_SPOOF_TABLE, ofport, lla, OFT_PACKET_RATE_LIMIT);
             }
         }
         for (size_t i = 0; i < n6; i++) {
-            add(integ, owner, "table=24,priority=2,icmp6,in_port=%d,"
-                "icmp_type=136,nd_target=%s,actions=goto_table:59", ofport,
-                v6[i]);
+            add(integ, owner, "table=%d,priority=2,icmp6,in_port=%d,"
+                "icmp_type=136,nd_target=%s,actions=goto_table:%d",
+                OFT_ARP_SPOOF_TABLE, ofport, v6[i], OFT_PACKET_RATE_LIMIT);
         }
-        add(integ, owner, "table=0,priority=10,icmp6,in_port=%d,"
-            "icmp_type=136,actions=goto_table:24", ofport);
+        add(integ, owner, "table=%d,priority=10,icmp6,in_port=%d,"
+            "icmp_type=136,actions=goto_table:%d", OFT_LOCAL_SWITCHING,
+            ofport, OFT_ARP_SPOOF_TABLE);
     }
     if (!any4) {
         for (size_t i = 0; i < n4; i++) {
-            add(integ, owner, "table=24,priority=2,arp,in_port=%d,"
-                "arp_spa=%s,actions=goto_table:25", ofport, v4[i]);
+            add(integ, owner, "table=%d,priority=2,arp,in_port=%d,"
+                "arp_spa=%s,actions=goto_table:%d", OFT_ARP_SPOOF_TABLE,
+                ofport, v4[i], OFT_MAC_SPOOF_TABLE);
         }
-        add(integ, owner, "table=0,priority=10,arp,in_port=%d,"
-            "actions=goto_table:24", ofport);
+        add(integ, owner, "table=%d,priority=10,arp,in_port=%d,"
+            "actions=goto_table:%d", OFT_LOCAL_SWITCHING, ofport,
+            OFT_ARP_SPOOF_TABLE);
     }
     free(v4);
     free(v6);
@@ -188,7 +189,7 @@ port_flows_dead(struct flow_table *integ, const char *owner, int ofport)
 {
     flow_table_clear_owner(integ, owner);
     if (ofport > 0) {
-        add(integ, owner, "table=0,priority=2,in_port=%d,actions=drop",
-            ofport);
+        add(integ, owner, "table=%d,priority=2,in_port=%d,actions=drop",
+            OFT_LOCAL_SWITCHING, ofport);
     }
 }

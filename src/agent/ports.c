@@ -21,6 +21,7 @@
 #include "neutron/plugin-api.h"
 #include "neutron/port-cache.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
@@ -64,6 +65,42 @@ report_name(enum report r)
     return r == REPORT_UP ? "up" : r == REPORT_DOWN ? "down" : "none";
 }
 
+/* A port's state: what it waits for next (the diagram is in ports.h).
+ * Each state's ports are kept in a list of their own, so that fetching,
+ * wiring and reporting visit only the ports waiting for them.  Whether a
+ * report is in flight ('reporting') and what the server last heard
+ * ('reported') are kept beside the state: a report in flight does not
+ * stop a port from changing, and its answer only moves the port on if the
+ * port is still where the report left it. */
+#define PORT_STATES                                                     \
+    PORT_STATE(FETCH, "fetch")          /* Details wanted. */           \
+    PORT_STATE(FETCHING, "fetching")    /* A pull for it in flight. */  \
+    PORT_STATE(WIRING, "wiring")        /* Tag, flows, filter written: \
+                                         * waiting until in place. */   \
+    PORT_STATE(MARK_UP, "mark-up")      /* To be reported up. */        \
+    PORT_STATE(UP, "up")                /* Reported up. */              \
+    PORT_STATE(MARK_DOWN, "mark-down")  /* Admin down: to be reported  \
+                                         * down. */                     \
+    PORT_STATE(DOWN, "down")            /* Reported down. */            \
+    PORT_STATE(DEAD, "dead")            /* Not bound here, deleted, or \
+                                         * no VLAN left: nothing to     \
+                                         * report. */                   \
+    PORT_STATE(GONE, "gone")            /* Left the bridge: to be       \
+                                         * reported down, then freed. */
+
+enum port_state {
+#define PORT_STATE(ENUM, NAME) PORT_##ENUM,
+    PORT_STATES
+#undef PORT_STATE
+    N_PORT_STATES
+};
+
+static const char *const port_state_names[N_PORT_STATES] = {
+#define PORT_STATE(ENUM, NAME) NAME,
+    PORT_STATES
+#undef PORT_STATE
+};
+
 /* A network with ports on this host. */
 struct network {
     char *key;                  /* "<net id>/<segid or None>". */
@@ -80,30 +117,29 @@ struct port {
     char *name;                 /* OVS Port/Interface name. */
     int ofport;
     bool ancillary;             /* On an ancillary bridge: report only. */
-    bool present;               /* Still on its bridge. */
     bool seen;                  /* Marker for the current scan. */
 
-    bool need_details;
+    enum port_state state;      /* Only port_set_state() changes it. */
+    struct ovs_list state_node; /* In ps->states[state]. */
+
     bool soft;                  /* Only a push touched it: unchanged
-                                 * details need no work. */
+                                 * details need no work... */
+    enum port_state resume;     /* ...and it goes back to this state. */
     unsigned int gen;           /* Bumped whenever the port changes. */
     unsigned int fetch_gen;     /* Generation of the details in flight. */
-    bool fetching;
 
     bool have_details;
     struct device_details details;
     struct network *net;        /* Bound network, or NULL. */
-    bool dead;
 
-    /* Waiting for the flows and the tag before reporting up. */
-    bool wiring;
+    /* WIRING: the flows' sequence numbers that must be installed. */
     uint64_t seq_int, seq_tun, seq_phys;
     struct of_bridge *phys_bridge;
 
-    enum report want;           /* What should be reported next. */
-    bool down_first;            /* Report down before anything else. */
+    bool down_first;            /* Lost its tag while up: report down
+                                 * before anything else. */
     enum report reported;       /* What the server last heard. */
-    bool reporting;
+    bool reporting;             /* A report for it in flight. */
 };
 
 struct ports {
@@ -112,6 +148,9 @@ struct ports {
     struct ports_bridges br;
 
     struct shash ports;         /* Port id -> struct port. */
+    struct ovs_list states[N_PORT_STATES];  /* Of struct port, by state. */
+    size_t n_in_state[N_PORT_STATES];
+    struct sset down_first;     /* Ids of the ports with 'down_first'. */
     struct shash networks;      /* Network key -> struct network. */
     struct local_vlans *vlans;
     struct port_cache *cache;   /* The server's Port objects, for details. */
@@ -146,6 +185,40 @@ owner(const char *kind, const struct port *p)
     return xasprintf("%s:%s", kind, p->id);
 }
 
+/* The one place a port changes state. */
+static void
+port_set_state(struct ports *ps, struct port *p, enum port_state new)
+{
+    if (p->state == new) {
+        return;
+    }
+    VLOG_DBG("port %s (%s): %s -> %s", log_safe(p->id), log_safe(p->name),
+             port_state_names[p->state], port_state_names[new]);
+    ovs_list_remove(&p->state_node);
+    ps->n_in_state[p->state]--;
+    ovs_list_push_back(&ps->states[new], &p->state_node);
+    ps->n_in_state[new]++;
+    p->state = new;
+}
+
+static struct port *
+port_create(struct ports *ps, const char *id, const char *name, int ofport,
+            bool ancillary)
+{
+    struct port *p = xzalloc(sizeof *p);
+    p->id = xstrdup(id);
+    p->name = xstrdup(name);
+    p->ofport = ofport;
+    p->ancillary = ancillary;
+    p->state = PORT_FETCH;
+    ovs_list_push_back(&ps->states[PORT_FETCH], &p->state_node);
+    ps->n_in_state[PORT_FETCH]++;
+    shash_add(&ps->ports, id, p);
+    VLOG_DBG("port %s (%s): new -> %s", log_safe(id), log_safe(name),
+             port_state_names[PORT_FETCH]);
+    return p;
+}
+
 struct ports *
 ports_create(const struct agent_config *cfg, struct vswitch *vs,
              const struct ports_bridges *br)
@@ -157,6 +230,10 @@ ports_create(const struct agent_config *cfg, struct vswitch *vs,
     ps->br.phys = xmemdup(br->phys, (cfg->n_bridge_mappings + 1)
                                     * sizeof *br->phys);
     shash_init(&ps->ports);
+    for (size_t i = 0; i < N_PORT_STATES; i++) {
+        ovs_list_init(&ps->states[i]);
+    }
+    sset_init(&ps->down_first);
     shash_init(&ps->networks);
     ps->vlans = local_vlans_create();
     ps->cache = port_cache_create(cfg->host);
@@ -188,6 +265,7 @@ ports_destroy(struct ports *ps)
         port_free(node->data);
     }
     shash_destroy(&ps->ports);
+    sset_destroy(&ps->down_first);
     SHASH_FOR_EACH_SAFE (node, &ps->networks) {
         struct network *net = node->data;
         free(net->key);
@@ -300,6 +378,11 @@ network_bind(struct ports *ps, const struct device_details *dd)
     if (ps->br.tunnels && !net->physnet && net->segid >= 0) {
         tunnels_network_add(ps->br.tunnels, net->net_id, net->network_type,
                             net->segid, net->lv);
+        if (!ps->first_pass_done) {
+            /* Its first report after a start asks for its database,
+             * whatever casts arrived before (tunnels.h). */
+            tunnels_refresh_network(ps->br.tunnels, net->net_id);
+        }
     }
     return net;
 }
@@ -327,7 +410,7 @@ network_unbind(struct ports *ps, struct port *p)
 }
 
 /* The reference's port_dead: the dead VLAN and a drop, unless the port has
- * no tag at all (then nothing). */
+ * no tag at all (then nothing).  The caller moves it to DEAD or MARK_DOWN. */
 static void
 port_dead(struct ports *ps, struct port *p)
 {
@@ -335,8 +418,6 @@ port_dead(struct ports *ps, struct port *p)
         return;
     }
     int tag = vswitch_port_tag(ps->vs, p->name);
-    p->dead = true;
-    p->wiring = false;
     if (tag > 0 && tag != LOCAL_VLAN_DEAD) {
         vswitch_set_port(ps->vs, p->name, LOCAL_VLAN_DEAD, false, NULL);
         char *o = owner("dead", p);
@@ -388,6 +469,7 @@ port_wire(struct ports *ps, struct port *p)
     }
     if (!p->net) {
         port_dead(ps, p);
+        port_set_state(ps, p, PORT_DEAD);
         return;
     }
     int lv = p->net->lv;
@@ -422,8 +504,7 @@ port_wire(struct ports *ps, struct port *p)
     }
     free(o);
 
-    p->dead = false;
-    p->wiring = true;
+    port_set_state(ps, p, PORT_WIRING);
     p->seq_int = flow_table_desired_seqno(integ);
     p->seq_tun = ps->br.tun ? flow_table_desired_seqno(
                                   of_bridge_flows(ps->br.tun)) : 0;
@@ -454,31 +535,35 @@ port_apply_details(struct ports *ps, struct port *p,
             firewall_remove_port(ps->fw, p->id);
         }
         sset_find_and_delete(&ps->first_pass, p->id);
+        port_set_state(ps, p, PORT_DEAD);
         return;
     }
     if (p->ancillary) {
         /* Ports of ancillary bridges (br-ex and the like) are reported,
          * never wired, as the reference does. */
-        p->want = REPORT_UP;
+        port_set_state(ps, p, PORT_MARK_UP);
         return;
     }
     if (!dd->admin_state_up) {
         VLOG_INFO("port %s (%s): administratively down",
                   log_safe(p->id), log_safe(p->name));
         port_dead(ps, p);
-        p->want = REPORT_DOWN;
+        port_set_state(ps, p, PORT_MARK_DOWN);
         return;
     }
     port_wire(ps, p);
 }
 
-/* Marks every port whose details must be fetched again. */
+/* 'p' changed: its details are fetched again.  A pull already in flight
+ * for it brings them (its answer lands in the cache). */
 static void
-port_touch(struct port *p)
+port_touch(struct ports *ps, struct port *p)
 {
-    p->need_details = true;
     p->soft = false;
     p->gen++;
+    if (p->state != PORT_FETCHING) {
+        port_set_state(ps, p, PORT_FETCH);
+    }
 }
 
 /* True if 'br' is an ancillary bridge: one the agent does not manage whose
@@ -524,30 +609,24 @@ ports_scan_bridge(struct ports *ps, const struct ovsrec_bridge *br,
             }
             struct port *p = port_find(ps, id);
             if (!p) {
-                p = xzalloc(sizeof *p);
-                p->id = xstrdup(id);
-                p->name = xstrdup(port->name);
-                p->ofport = iface->ofport[0];
-                p->ancillary = ancillary;
-                shash_add(&ps->ports, id, p);
-                port_touch(p);
+                p = port_create(ps, id, port->name, iface->ofport[0],
+                                ancillary);
                 if (!ps->first_pass_done) {
                     sset_add(&ps->first_pass, id);
                 }
                 VLOG_INFO("port %s (%s): added, ofport %d",
                           log_safe(id), log_safe(p->name),
                           p->ofport);
-            } else if (!p->present) {
+            } else if (p->state == PORT_GONE) {
                 /* Came back while its removal was being reported. */
-                port_touch(p);
+                port_touch(ps, p);
             } else if (p->ofport != iface->ofport[0]) {
                 VLOG_INFO("port %s (%s): ofport %d -> %"PRId64,
                           log_safe(id), log_safe(p->name),
                           p->ofport, iface->ofport[0]);
                 p->ofport = iface->ofport[0];
-                port_touch(p);
-            } else if (!ancillary && p->reported == REPORT_UP && p->net
-                       && !p->wiring && !p->dead
+                port_touch(ps, p);
+            } else if (!ancillary && p->state == PORT_UP && p->net
                        && (port->n_tag != 1
                            || port->tag[0] != p->net->lv)) {
                 /* As the reference does: report it down, then process it
@@ -556,9 +635,9 @@ ports_scan_bridge(struct ports *ps, const struct ovsrec_bridge *br,
                           log_safe(id),
                           log_safe(p->name));
                 p->down_first = true;
-                port_touch(p);
+                sset_add(&ps->down_first, p->id);
+                port_touch(ps, p);
             }
-            p->present = true;
             p->seen = true;
         }
     }
@@ -609,14 +688,14 @@ ports_scan_rows(struct ports *ps, const struct ovsrec_bridge *const *brs,
 
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;
-        if (!p->seen && p->present) {
+        if (!p->seen && p->state != PORT_GONE) {
             VLOG_INFO("port %s (%s): removed from %s",
                       log_safe(p->id), log_safe(p->name),
                       ps->cfg->integration_bridge);
-            p->present = false;
             p->gen++;
-            p->need_details = false;
-            p->wiring = false;
+            port_set_state(ps, p, PORT_GONE);
+            p->down_first = false;      /* Its down report covers it. */
+            sset_find_and_delete(&ps->down_first, p->id);
             char *o = owner("port", p);
             flow_table_clear_owner(of_bridge_flows(ps->br.integ), o);
             free(o);
@@ -628,7 +707,6 @@ ports_scan_rows(struct ports *ps, const struct ovsrec_bridge *const *brs,
             if (ps->fw) {
                 firewall_remove_port(ps->fw, p->id);
             }
-            p->want = REPORT_DOWN;
             sset_find_and_delete(&ps->first_pass, p->id);
         }
     }
@@ -638,10 +716,9 @@ ports_scan_rows(struct ports *ps, const struct ovsrec_bridge *const *brs,
 static void
 ports_check_wiring(struct ports *ps)
 {
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &ps->ports) {
-        struct port *p = node->data;
-        if (!p->wiring || !p->present || !p->net) {
+    struct port *p;
+    LIST_FOR_EACH_SAFE (p, state_node, &ps->states[PORT_WIRING]) {
+        if (!p->net) {
             continue;
         }
         uint64_t seq_int = p->seq_int;
@@ -662,8 +739,7 @@ ports_check_wiring(struct ports *ps)
                                                              p->seq_phys))) {
             continue;
         }
-        p->wiring = false;
-        p->want = REPORT_UP;
+        port_set_state(ps, p, PORT_MARK_UP);
     }
 }
 
@@ -701,10 +777,9 @@ pull_done(void *b_, const char *error, const struct json *result)
     }
     for (size_t i = 0; i < b->n; i++) {
         struct port *p = port_find(ps, b->ids[i]);
-        if (p && p->fetch_gen == b->gens[i]) {
+        if (p && p->state == PORT_FETCHING && p->fetch_gen == b->gens[i]) {
             /* The cache answers now (or the pull is retried). */
-            p->fetching = false;
-            p->need_details = true;
+            port_set_state(ps, p, PORT_FETCH);
         }
         free(b->ids[i]);
     }
@@ -718,20 +793,17 @@ static void
 ports_fetch(struct ports *ps, struct rpc *rpc)
 {
     struct pull_batch *b = NULL;
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &ps->ports) {
-        struct port *p = node->data;
-        if (!p->need_details || !p->present || p->fetching) {
-            continue;
-        }
+    struct port *p;
+    LIST_FOR_EACH_SAFE (p, state_node, &ps->states[PORT_FETCH]) {
         struct device_details dd;
         if (port_cache_details(ps->cache, p->id, &dd)) {
             bool soft = p->soft;
-            p->need_details = p->soft = false;
-            if (soft && p->have_details && !p->wiring
+            p->soft = false;
+            if (soft && p->have_details
                 && p->details.no_active_binding == dd.no_active_binding
                 && device_details_equal(&p->details, &dd)) {
                 VLOG_DBG("port %s: pushed again, unchanged", log_safe(p->id));
+                port_set_state(ps, p, p->resume);
             } else {
                 port_apply_details(ps, p, &dd);
             }
@@ -744,7 +816,7 @@ ports_fetch(struct ports *ps, struct rpc *rpc)
                 b->gens = xcalloc(PULL_BATCH, sizeof *b->gens);
             }
             if (b->n < PULL_BATCH) {
-                p->fetching = true;
+                port_set_state(ps, p, PORT_FETCHING);
                 p->fetch_gen = p->gen;
                 b->ids[b->n] = xstrdup(p->id);
                 b->gens[b->n] = p->gen;
@@ -770,6 +842,20 @@ struct report_batch {
     unsigned int resync_gen;    /* ps->resync_gen when it was sent. */
 };
 
+/* True if 'b' reported no port up: the server sends forwarding
+ * databases only for ports reported up, so such a batch cannot answer a
+ * refresh. */
+static bool
+batch_reports_no_up(const struct report_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->what[i] == REPORT_UP) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void
 report_done(void *b_, const char *error, const char *const *failed,
             size_t n_failed)
@@ -780,7 +866,8 @@ report_done(void *b_, const char *error, const char *const *failed,
     if (error) {
         VLOG_WARN("reporting ports failed: %s", log_safe(error));
         ps->retry_at = time_msec() + RETRY_MS;
-    } else if (b->refresh && b->resync_gen == ps->resync_gen) {
+    } else if (b->refresh && b->resync_gen == ps->resync_gen
+               && !batch_reports_no_up(b)) {
         ps->refresh_tunnels = false;
     }
     bool refreshed = !error && b->refresh && b->resync_gen == ps->resync_gen;
@@ -793,16 +880,23 @@ report_done(void *b_, const char *error, const char *const *failed,
         if (p) {
             p->reporting = false;
             if (ok) {
+                enum report what = b->what[i];
                 VLOG_INFO("port %s (%s): reported %s",
                           log_safe(p->id), log_safe(p->name),
-                          report_name(b->what[i]));
-                p->reported = b->what[i];
-                if (b->what[i] == REPORT_DOWN && p->down_first) {
+                          report_name(what));
+                p->reported = what;
+                /* The port moves on only if it is still where the report
+                 * left it: it may have changed while the call was out. */
+                if (what == REPORT_DOWN && p->down_first) {
                     p->down_first = false;
-                } else if (p->want == b->what[i]) {
-                    p->want = REPORT_NONE;
+                    sset_find_and_delete(&ps->down_first, p->id);
+                } else if (what == REPORT_UP && p->state == PORT_MARK_UP) {
+                    port_set_state(ps, p, PORT_UP);
+                } else if (what == REPORT_DOWN
+                           && p->state == PORT_MARK_DOWN) {
+                    port_set_state(ps, p, PORT_DOWN);
                 }
-                if (b->what[i] == REPORT_UP) {
+                if (what == REPORT_UP) {
                     if (refreshed && p->net && ps->br.tunnels) {
                         tunnels_refresh_answered(ps->br.tunnels,
                                                  p->net->net_id);
@@ -813,7 +907,12 @@ report_done(void *b_, const char *error, const char *const *failed,
                     ps->n_reported_down++;
                     sset_find_and_delete(&ps->first_pass, p->id);
                 }
-                if (!p->present && p->want == REPORT_NONE) {
+                if (what == REPORT_DOWN && p->state == PORT_GONE
+                    && !p->down_first) {
+                    ovs_list_remove(&p->state_node);
+                    ps->n_in_state[PORT_GONE]--;
+                    VLOG_DBG("port %s (%s): %s -> freed", log_safe(p->id),
+                             log_safe(p->name), port_state_names[p->state]);
                     shash_find_and_delete(&ps->ports, p->id);
                     port_free(p);
                 }
@@ -855,6 +954,15 @@ ports_tunnels_missing(const struct ports *ps, const char **ids, size_t n)
     return NULL;
 }
 
+static void
+report_batch_add(struct report_batch *b, struct port *p, enum report what)
+{
+    p->reporting = true;
+    b->ids[b->n] = xstrdup(p->id);
+    b->what[b->n] = what;
+    b->n++;
+}
+
 /* Sends one update_device_list for up to PLUGIN_BATCH ports up and as
  * many down.  Returns false if there was nothing to report. */
 static bool
@@ -868,25 +976,35 @@ ports_report_one(struct ports *ps, struct rpc *rpc)
     b->ids = xcalloc(2 * PLUGIN_BATCH, sizeof *b->ids);
     b->what = xcalloc(2 * PLUGIN_BATCH, sizeof *b->what);
 
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &ps->ports) {
-        struct port *p = node->data;
-        enum report what = p->down_first ? REPORT_DOWN : p->want;
-        if (p->reporting || what == REPORT_NONE
-            || (what == REPORT_UP && (p->fetching || p->need_details))) {
-            continue;
-        }
-        if (what == REPORT_UP && n_up < PLUGIN_BATCH) {
-            up[n_up++] = p->id;
-        } else if (what == REPORT_DOWN && n_down < PLUGIN_BATCH) {
+    /* Only the ports waiting for a report: those to report down first,
+     * then each state's. */
+    const char *id;
+    SSET_FOR_EACH (id, &ps->down_first) {
+        struct port *p = port_find(ps, id);
+        if (p && !p->reporting && n_down < PLUGIN_BATCH) {
             down[n_down++] = p->id;
-        } else {
-            continue;
+            report_batch_add(b, p, REPORT_DOWN);
         }
-        p->reporting = true;
-        b->ids[b->n] = xstrdup(p->id);
-        b->what[b->n] = what;
-        b->n++;
+    }
+    static const enum port_state report_states[] = {
+        PORT_MARK_UP, PORT_MARK_DOWN, PORT_GONE,
+    };
+    for (size_t k = 0; k < ARRAY_SIZE(report_states); k++) {
+        enum report what = (report_states[k] == PORT_MARK_UP
+                            ? REPORT_UP : REPORT_DOWN);
+        size_t *n = what == REPORT_UP ? &n_up : &n_down;
+        const char **ids = what == REPORT_UP ? up : down;
+        struct port *p;
+        LIST_FOR_EACH (p, state_node, &ps->states[report_states[k]]) {
+            if (*n >= PLUGIN_BATCH) {
+                break;
+            }
+            if (p->reporting || p->down_first) {
+                continue;
+            }
+            ids[(*n)++] = p->id;
+            report_batch_add(b, p, what);
+        }
     }
     bool sent = b->n > 0;
     if (sent) {
@@ -925,23 +1043,24 @@ ports_refresh_idle_networks(struct ports *ps)
         return;
     }
     struct sset going_up = SSET_INITIALIZER(&going_up);
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &ps->ports) {
-        const struct port *p = node->data;
-        if (!p->present) {
-            continue;
-        }
-        if (!p->net && (p->fetching || p->need_details)) {
-            /* Its network is not known yet: wait for it. */
-            sset_destroy(&going_up);
-            return;
-        }
-        if (p->net && (p->fetching || p->need_details || p->wiring
-                       || p->want == REPORT_UP
-                       || (p->reporting && !p->dead))) {
-            sset_add(&going_up, p->net->net_id);
+    static const enum port_state on_the_way_up[] = {
+        PORT_FETCH, PORT_FETCHING, PORT_WIRING, PORT_MARK_UP,
+    };
+    for (size_t k = 0; k < ARRAY_SIZE(on_the_way_up); k++) {
+        const struct port *p;
+        LIST_FOR_EACH (p, state_node, &ps->states[on_the_way_up[k]]) {
+            if (!p->net && (p->state == PORT_FETCH
+                            || p->state == PORT_FETCHING)) {
+                /* Its network is not known yet: wait for it. */
+                sset_destroy(&going_up);
+                return;
+            }
+            if (p->net) {
+                sset_add(&going_up, p->net->net_id);
+            }
         }
     }
+    struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->networks) {
         const struct network *net = node->data;
         if (!net->physnet && !sset_contains(&going_up, net->net_id)
@@ -1003,11 +1122,13 @@ static void
 port_update_soft(struct ports *ps, const char *port_id)
 {
     struct port *p = port_find(ps, port_id);
-    if (p && p->present) {
+    if (p && p->state != PORT_GONE) {
         VLOG_DBG("port %s: updated on the server", log_safe(port_id));
-        bool pending = p->need_details;
-        port_touch(p);
+        enum port_state was = p->state;
+        bool pending = was == PORT_FETCH || was == PORT_FETCHING;
+        port_touch(ps, p);
         p->soft = !pending;
+        p->resume = was;
     }
 }
 
@@ -1021,7 +1142,7 @@ void
 ports_port_delete(struct ports *ps, const char *port_id)
 {
     struct port *p = port_find(ps, port_id);
-    if (p && p->present) {
+    if (p && p->state != PORT_GONE) {
         VLOG_INFO("port %s (%s): deleted on the server",
                   log_safe(port_id), log_safe(p->name));
         p->gen++;
@@ -1030,6 +1151,7 @@ ports_port_delete(struct ports *ps, const char *port_id)
         if (ps->fw) {
             firewall_remove_port(ps->fw, p->id);
         }
+        port_set_state(ps, p, PORT_DEAD);
     }
 }
 
@@ -1042,7 +1164,8 @@ ports_network_update(struct ports *ps, const char *network_id)
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;
-        if (p->present && p->net && !strcmp(p->net->net_id, network_id)) {
+        if (p->state != PORT_GONE && p->net
+            && !strcmp(p->net->net_id, network_id)) {
             port_update_soft(ps, p->id);
         }
     }
@@ -1121,8 +1244,8 @@ ports_resync(struct ports *ps)
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
         struct port *p = node->data;
-        if (p->present) {
-            port_touch(p);
+        if (p->state != PORT_GONE) {
+            port_touch(ps, p);
             p->reported = REPORT_NONE;
         }
     }
@@ -1147,6 +1270,12 @@ ports_format(const struct ports *ps, struct ds *s)
     ds_put_format(s, "ports: %"PRIuSIZE" (wired %llu, reported up %llu, "
                   "down %llu)\n", shash_count(&ps->ports), ps->n_wired,
                   ps->n_reported_up, ps->n_reported_down);
+    ds_put_cstr(s, "port states:");
+    for (size_t i = 0; i < N_PORT_STATES; i++) {
+        ds_put_format(s, " %s=%"PRIuSIZE, port_state_names[i],
+                      ps->n_in_state[i]);
+    }
+    ds_put_char(s, '\n');
     const struct shash_node **nodes = shash_sort(&ps->ports);
     for (size_t i = 0; i < shash_count(&ps->ports); i++) {
         const struct port *p = nodes[i]->data;
@@ -1156,11 +1285,10 @@ ports_format(const struct ports *ps, struct ds *s)
             ds_put_format(s, " network=%s vlan=%d", log_safe(p->net->key),
                           p->net->lv);
         }
-        ds_put_format(s, " %s%s%s reported=%s\n",
-                      !p->present ? "removed" : p->dead ? "dead"
-                      : p->wiring ? "wiring" : "wired",
-                      p->fetching || p->need_details ? " (fetching)" : "",
-                      p->want != REPORT_NONE ? " (report pending)" : "",
+        ds_put_format(s, " state=%s%s%s reported=%s\n",
+                      port_state_names[p->state],
+                      p->down_first ? " (down first)" : "",
+                      p->reporting ? " (reporting)" : "",
                       report_name(p->reported));
     }
     free(nodes);

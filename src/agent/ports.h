@@ -7,14 +7,37 @@
  * each port's details in batches, gives each network a local VLAN, writes
  * the Port's tag and other_config (through vswitch) and its flows (through
  * the bridges' flow tables), and reports the port up once the barrier
- * covering those flows has come back and the tag is in the database:
+ * covering those flows has come back and the tag is in the database.
  *
- *   seen --details--> wired --flows+tag in place--> reported up
- *     |                  \--admin down / unknown--> dead (VLAN 4095)
- *     +--gone from br-int--> network released if last --> reported down
+ * A port's states (ports.c's enum port_state; port_set_state() is the one
+ * place that changes them, and logs "old -> new" at debug level):
  *
- * Each port owns its in-flight work by generation number: an answer for an
- * older generation (the port changed or went away meanwhile) is dropped.
+ *                 new VIF, ofport changed, lost its tag, pushed, resync
+ *                                      |
+ *                                      v
+ *          +---- cache has it ----- FETCH <---- pull answered ----+
+ *          |                           |                          |
+ *          |                           +--- not in the cache --> FETCHING
+ *          v
+ *   details applied:
+ *     admin up ------------> WIRING --tag, flows, filter in place--> MARK_UP
+ *     (ancillary bridge) ------------------------------------------> MARK_UP
+ *     admin down ----------> MARK_DOWN (dead VLAN)
+ *     not bound here, no VLAN left, deleted on the server --> DEAD (dead
+ *                            VLAN; nothing to report)
+ *
+ *   MARK_UP --update_device_list answered--> UP
+ *   MARK_DOWN --answered--> DOWN
+ *   any state --left br-int--> GONE --reported down--> freed
+ *   GONE --back on br-int--> FETCH
+ *
+ * A push that changes nothing sends the port back to the state it left.
+ * A port whose tag was lost while UP is reported down first ("down
+ * first"), then goes through FETCH again.  A report in flight is a flag
+ * beside the state: a port never has two, and the answer moves the port
+ * on only if it is still in the state the report was for.  In-flight
+ * pulls are owned by generation number: an answer for an older generation
+ * (the port changed or went away meanwhile) moves nothing.
  */
 #ifndef OVSAGENT_PORTS_H
 #define OVSAGENT_PORTS_H 1

@@ -3,6 +3,7 @@
  */
 #include <config.h>
 #include "agent/tun-flows.h"
+#include "agent/of-tables.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -36,8 +37,7 @@ add(struct flow_table *ft, const char *owner, const char *format, ...)
 int
 tun_in_table(const char *type)
 {
-    return (!strcmp(type, "vxlan") ? 4 : !strcmp(type, "gre") ? 3
-            : !strcmp(type, "geneve") ? 6 : -1);
+    return oft_tun_table(type);
 }
 
 static bool
@@ -124,8 +124,8 @@ tun_flows_port(struct flow_table *ft, const char *owner, const char *type,
 {
     int table = tun_in_table(type);
     if (table >= 0 && ofport > 0) {
-        add(ft, owner, "table=0,priority=1,in_port=%d,actions=goto_table:%d",
-            ofport, table);
+        add(ft, owner, "table=%d,priority=1,in_port=%d,"
+            "actions=goto_table:%d", OFT_LOCAL_SWITCHING, ofport, table);
     }
 }
 
@@ -152,9 +152,9 @@ tun_flows_flood(struct flow_table *ft, const char *owner, int lv,
             ds_put_format(&outs, ",output:%d", sorted[i]);
         }
     }
-    add(ft, owner, "table=22,priority=1,dl_vlan=%d,actions=pop_vlan,"
-        "set_field:%#"PRIx64"->tun_id%s", lv, (uint64_t) segid,
-        ds_cstr(&outs));
+    add(ft, owner, "table=%d,priority=1,dl_vlan=%d,actions=pop_vlan,"
+        "set_field:%#"PRIx64"->tun_id%s", OFT_FLOOD_TO_TUN, lv,
+        (uint64_t) segid, ds_cstr(&outs));
     ds_destroy(&outs);
     free(sorted);
 }
@@ -163,18 +163,19 @@ void
 tun_flows_unicast(struct flow_table *ft, const char *owner, int lv,
                   int64_t segid, const char *mac, int ofport)
 {
-    add(ft, owner, "table=20,priority=2,dl_vlan=%d,dl_dst=%s,actions=pop_vlan,"
-        "set_field:%#"PRIx64"->tun_id,output:%d", lv, mac, (uint64_t) segid,
-        ofport);
+    add(ft, owner, "table=%d,priority=2,dl_vlan=%d,dl_dst=%s,"
+        "actions=pop_vlan,set_field:%#"PRIx64"->tun_id,output:%d",
+        OFT_UCAST_TO_TUN, lv, mac, (uint64_t) segid, ofport);
 }
 
 void
 tun_flows_arp(struct flow_table *ft, const char *owner, int lv,
               const char *mac, const char *ip)
 {
-    add(ft, owner, "table=21,priority=1,arp,dl_vlan=%d,arp_tpa=%s,"
+    add(ft, owner, "table=%d,priority=1,arp,dl_vlan=%d,arp_tpa=%s,"
         "actions=set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
         "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],set_field:%s->arp_sha,"
         "set_field:%s->arp_spa,move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-        "set_field:%s->eth_src,IN_PORT", lv, ip, mac, ip, mac);
+        "set_field:%s->eth_src,IN_PORT", OFT_ARP_RESPONDER, lv, ip, mac, ip,
+        mac);
 }

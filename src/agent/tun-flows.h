@@ -24,7 +24,7 @@ struct flow_table;
 struct smap;
 
 /* The br-tun table that takes in a tunnel type's packets: 4 (vxlan), 3
- * (gre), 6 (geneve), or -1. */
+ * (gre), 6 (geneve), or -1; oft_tun_table() of of-tables.h. */
 int tun_in_table(const char *type);
 
 /* The port name of the tunnel of 'type' to 'remote_ip': "<type>-<hash>",

@@ -802,6 +802,28 @@ sweep_strays(struct tunnels *ts)
 
 /* Forwarding-database refresh. */
 
+/* Notes the entries 'n' holds, for refresh_sweep(). */
+static void
+refresh_start(struct tnet *n)
+{
+    sset_clear(&n->stale_flood);
+    sset_clear(&n->stale_ucast);
+    sset_clear(&n->stale_arp);
+    const char *ip;
+    SSET_FOR_EACH (ip, &n->flood) {
+        sset_add(&n->stale_flood, ip);
+    }
+    struct shash_node *en;
+    SHASH_FOR_EACH (en, &n->ucast) {
+        sset_add(&n->stale_ucast, en->name);
+    }
+    SHASH_FOR_EACH (en, &n->arp) {
+        sset_add(&n->stale_arp, en->name);
+    }
+    n->refreshing = true;
+    n->sweep_at = LLONG_MAX;
+}
+
 void
 tunnels_refresh_begin(struct tunnels *ts)
 {
@@ -810,23 +832,16 @@ tunnels_refresh_begin(struct tunnels *ts)
     }
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ts->nets) {
-        struct tnet *n = node->data;
-        sset_clear(&n->stale_flood);
-        sset_clear(&n->stale_ucast);
-        sset_clear(&n->stale_arp);
-        const char *ip;
-        SSET_FOR_EACH (ip, &n->flood) {
-            sset_add(&n->stale_flood, ip);
-        }
-        struct shash_node *en;
-        SHASH_FOR_EACH (en, &n->ucast) {
-            sset_add(&n->stale_ucast, en->name);
-        }
-        SHASH_FOR_EACH (en, &n->arp) {
-            sset_add(&n->stale_arp, en->name);
-        }
-        n->refreshing = true;
-        n->sweep_at = LLONG_MAX;
+        refresh_start(node->data);
+    }
+}
+
+void
+tunnels_refresh_network(struct tunnels *ts, const char *net_id)
+{
+    struct tnet *n = shash_find_data(&ts->nets, net_id);
+    if (ts->cfg->l2_population && n) {
+        refresh_start(n);
     }
 }
 

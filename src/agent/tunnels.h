@@ -68,10 +68,14 @@ void tunnels_endpoint_delete(struct tunnels *, const char *ip,
  * it sent meanwhile have had time to arrive, what was not confirmed goes.
  * Entries added after the refresh began are never removed by it.
  * tunnels_network_refreshing() says a port of the network should still
- * ask for refresh_tunnels.  A network none of whose ports here goes up
+ * ask for refresh_tunnels.  tunnels_refresh_network() does the same for
+ * one network: one bound during the first pass after a start, so that its
+ * ports ask for its whole database even if a cast about it arrived
+ * first (the reference asks for it in its first iteration).  A network none of whose ports here goes up
  * gets no database from the server and is answered by the caller with
  * nothing: everything it held before the refresh goes. */
 void tunnels_refresh_begin(struct tunnels *);
+void tunnels_refresh_network(struct tunnels *, const char *net_id);
 bool tunnels_network_refreshing(const struct tunnels *, const char *net_id);
 bool tunnels_refresh_pending(const struct tunnels *);   /* Any network. */
 void tunnels_refresh_answered(struct tunnels *, const char *net_id);

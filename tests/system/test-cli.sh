@@ -40,6 +40,14 @@ bad "iptables_hybrid is refused, not replaced" \
 bad "a bad integer" '[agent]\npolling_interval = often\n' \
     '[agent] polling_interval'
 
+# An agent extension ovsagent does not implement: the reference warns and
+# runs without it; ovsagent stops at start, naming it and the ones it
+# supports (none yet), before it touches OVS.
+bad "an unsupported agent extension" '[agent]\nextensions = qos\n' \
+    '[agent] extensions: "qos" is not supported by ovsagent (supported: none)'
+check "an unsupported agent extension: the exact line" -- test "$err" = \
+    "ovsagent: $SANDBOX/bad.ini: [agent] extensions: \"qos\" is not supported by ovsagent (supported: none)"
+
 run_agent --config-file "$SANDBOX/missing.ini"
 check "an unreadable file: exit status is not 0" -- test "$rc" != 0
 check "an unreadable file: named" -- grep -qF "$SANDBOX/missing.ini" <<<"$err"
@@ -52,7 +60,7 @@ check "an unknown option: exit status is not 0" -- test "$rc" != 0
 mkdir -p "$SANDBOX/etc/agent.conf.d"
 printf '[ovs]\nintegration_bridge = br-int\n' > "$SANDBOX/etc/openvswitch_agent.ini"
 printf '[DEFAULT]\nhost = hv-test\n' > "$SANDBOX/etc/neutron.conf"
-printf '[agent]\npolling_interval = 3\n' > "$SANDBOX/etc/agent.conf.d/10.conf"
+printf '[agent]\npolling_interval = 3\nextensions =\n' > "$SANDBOX/etc/agent.conf.d/10.conf"
 run_agent --config-file="$SANDBOX/etc/openvswitch_agent.ini" \
     --config-dir="$SANDBOX/etc/agent.conf.d" \
     --config-file="$SANDBOX/etc/neutron.conf" --use-syslog \

@@ -753,6 +753,7 @@ test_defaults(void)
     check(cfg->firewall_driver == FW_NOOP, "firewall_driver noop");
     check(cfg->enable_security_group, "enable_security_group true");
     check(cfg->permitted_ethertypes.n == 0, "permitted_ethertypes empty");
+    check(cfg->extensions.n == 0, "extensions empty");
     check(!cfg->ovs_all_ports, "ovs_all_ports false");
     check_str("unixctl_path", cfg->unixctl_path, NULL);
     check_int("n_config_files", cfg->n_config_files, 0);
@@ -1196,6 +1197,112 @@ test_firewall_drivers(void)
         free(error);
         agent_config_destroy(cfg);
     }
+}
+
+/* Returns 'cfg''s [agent] extensions joined by ",", or "(no config)". */
+static char *
+extensions_string(const struct agent_config *cfg)
+{
+    if (!cfg) {
+        return xstrdup("(no config)");
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < cfg->extensions.n; i++) {
+        ds_put_format(&s, "%s%s", i ? "," : "", cfg->extensions.names[i]);
+    }
+    return ds_steal_cstr(&s);
+}
+
+/* Checks that a file with 'content' gives [agent] extensions 'want'
+ * (joined by ","). */
+static void
+check_extensions(const char *name, const char *content, const char *want)
+{
+    struct agent_config *cfg;
+    char *error = run_content(content, &cfg);
+    char *got = extensions_string(cfg);
+    check(!error && streq(got, want),
+          "extensions, %s: \"%s\" (got \"%s\"%s%s)", name, want, got,
+          error ? ", error " : "", error ? error : "");
+    free(got);
+    free(error);
+    agent_config_destroy(cfg);
+}
+
+/* Checks that a file with 'content' is refused with exactly
+ * "<file>: [agent] extensions: <want>". */
+static void
+check_extensions_refused(const char *name, const char *content,
+                         const char *want)
+{
+    char *path = tmp_path("single.ini");
+    char *exact = xasprintf("%s: [agent] extensions: %s", path, want);
+    struct agent_config *cfg;
+    char *error = run_content(content, &cfg);
+    char *e = esc(error);
+
+    check(!cfg && streq(error, exact), "extensions refused, %s: \"%s\"",
+          name, e);
+    free(e);
+    free(error);
+    free(exact);
+    free(path);
+}
+
+/* [agent] extensions: the reference's ListOpt, loaded as stevedore loads
+ * it; names ovsagent does not implement are refused at start. */
+static void
+test_extensions(void)
+{
+    check_extensions("unset", "[agent]\n", "");
+    check_extensions("empty", "[agent]\nextensions =\n", "");
+    check_extensions("spaces and commas only",
+                     "[agent]\nextensions =  ,  , \n", "");
+
+    /* ovsagent implements none yet: any name is refused, by name. */
+    check_extensions_refused(
+        "qos", "[agent]\nextensions = qos\n",
+        "\"qos\" is not supported by ovsagent (supported: none)");
+    check_extensions_refused(
+        "the first unsupported name", "[agent]\nextensions = , fdb,qos\n",
+        "\"fdb\" is not supported by ovsagent (supported: none)");
+
+    /* The cleanup program does not read the option, as
+     * neutron-ovs-cleanup does not register it. */
+    struct agent_config *cfg;
+    char *path = write_file("single.ini", "[agent]\nextensions = qos\n");
+    check_ok("ovsagent-cleanup ignores [agent] extensions",
+             run_cleanup(&cfg, "--config-file", path, NULL));
+    check(cfg && cfg->extensions.n == 0,
+          "ovsagent-cleanup: extensions empty");
+    agent_config_destroy(cfg);
+    free(path);
+
+    /* Lists, against a set of implemented names given by the test. */
+    static const char *const supported[] = { "qos", "fdb", "log", NULL };
+    test_env.extensions = supported;
+    check_extensions("one", "[agent]\nextensions = qos\n", "qos");
+    check_extensions("a list, in order, stripped",
+                     "[agent]\nextensions = log , qos,fdb\n",
+                     "log,qos,fdb");
+    check_extensions("a repeated name once, where it first appears",
+                     "[agent]\nextensions = fdb,qos,fdb,qos\n", "fdb,qos");
+    check_extensions("empty items dropped, trailing comma",
+                     "[agent]\nextensions = ,qos,, fdb,\n", "qos,fdb");
+    check_extensions("a continuation line",
+                     "[agent]\nextensions = qos,\n  fdb\n", "qos,fdb");
+    check_extensions("a repeated key: the last wins",
+                     "[agent]\nextensions = qos\nextensions = log\n",
+                     "log");
+    check_extensions_refused(
+        "an unknown name among known ones",
+        "[agent]\nextensions = qos, dhcp, fdb\n",
+        "\"dhcp\" is not supported by ovsagent (supported: qos, fdb, log)");
+    check_extensions_refused(
+        "names are case-sensitive, as entry points",
+        "[agent]\nextensions = QoS\n",
+        "\"QoS\" is not supported by ovsagent (supported: qos, fdb, log)");
+    test_env.extensions = NULL;
 }
 
 static void
@@ -1982,6 +2089,7 @@ main(int argc OVS_UNUSED, char *argv[])
     test_bad_values();
     test_oslo_messaging();
     test_firewall_drivers();
+    test_extensions();
     test_multiple_files();
     test_config_dir();
     test_missing_files();
