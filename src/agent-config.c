@@ -39,6 +39,7 @@
 #include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "sha1.h"
 #include "svec.h"
 #include "util.h"
 
@@ -750,7 +751,7 @@ convert_all(struct cfg_parse *p, struct agent_config *cfg)
  * drivers are refused rather than replaced: falling back to another
  * driver would silently change what traffic is allowed. */
 static char *
-parse_firewall_driver(const char *s, enum fw_driver *driverp)
+parse_firewall_driver(const char *s, enum firewall_kind *driverp)
 {
     static const struct {
         const char *name;
@@ -1208,6 +1209,56 @@ cfg_parse_destroy(struct cfg_parse *p)
 }
 
 /* Builds the config from a fully read 'p'. */
+/* A patch port's name as the reference's get_interface_name() gives it:
+ * 'prefix' + 'bridge', or, past 15 characters, a cut of the bridge's name
+ * and 6 hex digits of its SHA-1. */
+static char *
+patch_name(const char *prefix, const char *bridge)
+{
+    size_t max = 15;
+    if (strlen(prefix) + strlen(bridge) <= max) {
+        return xasprintf("%s%s", prefix, bridge);
+    }
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    char hex[SHA1_HEX_DIGEST_LEN + 1];
+    sha1_bytes(bridge, strlen(bridge), digest);
+    sha1_to_hex(digest, hex);
+    int keep = max - strlen(prefix) - 6;
+    return xasprintf("%s%.*s%.6s", prefix, keep, bridge, hex);
+}
+
+static void
+derive_bridges(struct agent_config *cfg)
+{
+    cfg->bridges = xcalloc(2 + cfg->n_bridge_mappings,
+                           sizeof *cfg->bridges);
+    struct bridge_desc *b = &cfg->bridges[cfg->n_bridges++];
+    b->role = BRIDGE_INT;
+    b->name = xstrdup(cfg->integration_bridge);
+    if (cfg->tunnel_types) {
+        b = &cfg->bridges[cfg->n_bridges++];
+        b->role = BRIDGE_TUN;
+        b->name = xstrdup(cfg->tunnel_bridge);
+        b->int_patch = xstrdup(cfg->int_peer_patch_port);
+        b->peer_patch = xstrdup(cfg->tun_peer_patch_port);
+    }
+    for (size_t i = 0; i < cfg->n_bridge_mappings; i++) {
+        b = &cfg->bridges[cfg->n_bridges++];
+        b->role = BRIDGE_PHYS;
+        b->name = xstrdup(cfg->bridge_mappings[i].bridge);
+        b->physnet = xstrdup(cfg->bridge_mappings[i].physnet);
+        b->int_patch = patch_name("int-", b->name);
+        b->peer_patch = patch_name("phy-", b->name);
+    }
+}
+
+const struct bridge_desc *
+agent_config_phys_bridge(const struct agent_config *cfg, size_t i)
+{
+    ovs_assert(i < cfg->n_bridge_mappings);
+    return &cfg->bridges[cfg->n_bridges - cfg->n_bridge_mappings + i];
+}
+
 static char *
 build_config(struct cfg_parse *p, struct agent_config **cfgp)
 {
@@ -1233,6 +1284,7 @@ build_config(struct cfg_parse *p, struct agent_config **cfgp)
         cfg->config_files[i] = xstrdup(p->ini.files[i]->name);
     }
     cfg->n_config_files = p->ini.n_files;
+    derive_bridges(cfg);
     *cfgp = cfg;
     return NULL;
 }
@@ -1338,6 +1390,13 @@ agent_config_destroy(struct agent_config *cfg)
         free(cfg->bridge_mappings[i].bridge);
     }
     free(cfg->bridge_mappings);
+    for (size_t i = 0; i < cfg->n_bridges; i++) {
+        free(cfg->bridges[i].name);
+        free(cfg->bridges[i].physnet);
+        free(cfg->bridges[i].int_patch);
+        free(cfg->bridges[i].peer_patch);
+    }
+    free(cfg->bridges);
     free(cfg->datapath_type);
     free(cfg->ovsdb_connection);
     free(cfg->of_listen_address);
@@ -1363,7 +1422,7 @@ agent_config_destroy(struct agent_config *cfg)
 }
 
 const char *
-fw_driver_name(enum fw_driver d)
+fw_driver_name(enum firewall_kind d)
 {
     switch (d) {
     case FW_NOOP:

@@ -23,7 +23,7 @@
     " (compatible with neutron-openvswitch-agent 21.0.0)"
 
 /* Which security-group driver the operator selected. */
-enum fw_driver {
+enum firewall_kind {
     FW_NOOP,                    /* Unset, "noop" or NoopFirewallDriver. */
     FW_OPENVSWITCH,             /* "openvswitch" or OVSFirewallDriver. */
 };
@@ -32,6 +32,25 @@ enum fw_driver {
 struct bridge_mapping {
     char *physnet;
     char *bridge;
+};
+
+/* The bridges the agent manages, as the configuration describes them:
+ * derived once, read by agent and vswitch alike. */
+enum bridge_role {
+    BRIDGE_INT,                 /* integration_bridge. */
+    BRIDGE_TUN,                 /* tunnel_bridge, with tunnel_types. */
+    BRIDGE_PHYS,                /* A bridge_mappings bridge. */
+};
+
+struct bridge_desc {
+    enum bridge_role role;
+    char *name;
+    char *physnet;              /* BRIDGE_PHYS only. */
+    /* The patch ports that join it to br-int (NULL for br-int): the one
+     * on br-int ("patch-tun", "int-<bridge>") and its peer on this bridge
+     * ("patch-int", "phy-<bridge>"), named as the reference names them. */
+    char *int_patch;
+    char *peer_patch;
 };
 
 /* Tunnel types we accept in [agent] tunnel_types. */
@@ -59,6 +78,10 @@ struct agent_config {
     char *local_ip;             /* NULL when unset. */
     struct bridge_mapping *bridge_mappings;
     size_t n_bridge_mappings;
+    /* Every bridge: [0] br-int, then br-tun with tunnel_types, then one per
+     * bridge_mappings entry, in its order. */
+    struct bridge_desc *bridges;
+    size_t n_bridges;
     char *datapath_type;        /* "system" */
     char *ovsdb_connection;     /* "tcp:127.0.0.1:6640" */
     int ovsdb_timeout;          /* 10 s (600 s for ovsagent-cleanup). */
@@ -94,7 +117,7 @@ struct agent_config {
                                  * (agent/extension-list.h).  Empty. */
 
     /* [securitygroup] */
-    enum fw_driver firewall_driver;
+    enum firewall_kind firewall_driver;
     bool enable_security_group; /* true */
     struct svec permitted_ethertypes;   /* "0x..." strings; empty. */
 
@@ -152,7 +175,11 @@ char *agent_config_from_argv(enum config_program, int argc, char *argv[],
 void agent_config_destroy(struct agent_config *cfg);
 
 /* Returns the name of 'd' as the logs and ovsagent/show print it. */
-const char *fw_driver_name(enum fw_driver d);
+const char *fw_driver_name(enum firewall_kind d);
+
+/* The description of bridge_mappings[i]'s bridge. */
+const struct bridge_desc *agent_config_phys_bridge(
+    const struct agent_config *, size_t i);
 
 /* Returns the bridge_mappings entry for 'bridge', or NULL. */
 const struct bridge_mapping *agent_config_find_bridge(const struct agent_config *,

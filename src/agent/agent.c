@@ -10,6 +10,7 @@
 #include "agent-config.h"
 #include "agent/base-flows.h"
 #include "agent/extensions.h"
+#include "agent/fw-driver.h"
 #include "agent/ports.h"
 #include "agent/tunnels.h"
 #include "log-safe.h"
@@ -31,29 +32,21 @@
 #include "ovs/of-listener.h"
 #include "ovs/vswitch.h"
 #include "random.h"
+#include "svec.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(agent);
 
-enum bridge_role {
-    BR_INT,
-    BR_TUN,
-    BR_PHYS,
-};
-
+/* A bridge the agent manages: its description (agent-config.h) and its
+ * OpenFlow session. */
 struct agent_bridge {
-    enum bridge_role role;
-    char *name;
-    const char *physnet;        /* BR_PHYS only. */
+    const struct bridge_desc *desc;
     struct of_bridge *ob;
 
     /* Ofports the base flows were last computed with; -2 = never. */
     int flows_ports[2];
 
-    /* BR_PHYS: the interconnect patch ports and their linking. */
-    char *int_patch;
-    char *phy_patch;
-    bool linked;
+    bool linked;                /* BRIDGE_PHYS: its interconnect is up. */
 };
 
 struct agent {
@@ -66,6 +59,7 @@ struct agent {
 
     /* The control plane: NULL rpc without a transport_url. */
     struct rpc *rpc;
+    struct fw_driver *fw;           /* [securitygroup] firewall_driver. */
     struct ports *ports;
     struct tunnels *tunnels;        /* NULL without tunnel_types. */
     struct extensions *extensions;  /* [agent] extensions. */
@@ -81,16 +75,13 @@ struct agent {
 };
 
 /* The server's resource pushes the agent follows, as the reference does
- * (rpc-wire §4.4): ports and networks.  The legacy port-update,
- * port-delete and network-update casts carry nothing these do not, and the
- * reference does not consume them either. */
-#define PORT_PUSH_TOPIC "neutron-vo-Port-" PORT_CACHE_PORT_VERSION
-#define NETWORK_PUSH_TOPIC "neutron-vo-Network-1.1"
-/* With the openvswitch firewall, security groups and their rules too. */
-#define SG_PUSH_TOPIC "neutron-vo-SecurityGroup-" SG_CACHE_GROUP_VERSION
-#define SG_RULE_PUSH_TOPIC \
-    "neutron-vo-SecurityGroupRule-" SG_CACHE_RULE_VERSION
-#define AG_PUSH_TOPIC "neutron-vo-AddressGroup-" ADDRESS_GROUPS_VERSION
+ * (rpc-wire §4.4): ports and networks, and what the firewall driver
+ * follows (fw-driver.h).  The legacy port-update, port-delete and
+ * network-update casts carry nothing these do not, and the reference does
+ * not consume them either. */
+#define PUSH_TOPIC_PREFIX "neutron-vo-"
+#define PORT_PUSH_TOPIC PUSH_TOPIC_PREFIX "Port-" PORT_CACHE_PORT_VERSION
+#define NETWORK_PUSH_TOPIC PUSH_TOPIC_PREFIX "Network-1.1"
 /* Tunnels: the l2population FDB (fanout and this host's queue), and,
  * without l2population, the endpoints the server announces. */
 #define L2POP_TOPIC "q-agent-notifier-l2population-update"
@@ -110,14 +101,11 @@ new_cookie(void)
 }
 
 static void
-agent_add_bridge(struct agent *a, enum bridge_role role, const char *name,
-                 const char *physnet)
+agent_add_bridge(struct agent *a, const struct bridge_desc *desc)
 {
     const struct agent_config *cfg = a->cfg;
     struct agent_bridge *b = &a->bridges[a->n_bridges++];
-    b->role = role;
-    b->name = xstrdup(name);
-    b->physnet = physnet;
+    b->desc = desc;
     b->flows_ports[0] = b->flows_ports[1] = -2;
 
     struct of_bridge_options opts = {
@@ -127,28 +115,42 @@ agent_add_bridge(struct agent *a, enum bridge_role role, const char *name,
         .connect_timeout_ms = cfg->of_connect_timeout * 1000,
         .request_timeout_ms = cfg->of_request_timeout * 1000,
     };
-    switch (role) {
-    case BR_INT:
+    switch (desc->role) {
+    case BRIDGE_INT:
         opts.owned_tables = base_flows_int_tables;
         opts.n_owned_tables = base_flows_n_int_tables;
         opts.canary_table = BASE_FLOWS_CANARY_TABLE;
         break;
-    case BR_TUN:
+    case BRIDGE_TUN:
         opts.owned_tables = base_flows_tun_tables;
         opts.n_owned_tables = base_flows_n_tun_tables;
         break;
-    case BR_PHYS:
+    case BRIDGE_PHYS:
         opts.owned_tables = base_flows_phys_tables;
         opts.n_owned_tables = base_flows_n_phys_tables;
-        b->int_patch = vswitch_int_patch_name(name);
-        b->phy_patch = vswitch_phy_patch_name(name);
         break;
     }
-    b->ob = of_bridge_create(name, new_cookie(), &opts);
+    b->ob = of_bridge_create(desc->name, new_cookie(), &opts);
+}
+
+/* Whether the firewall driver follows 'type' at 'version'. */
+static bool
+fw_follows(const struct agent *a, const char *type, const char *version)
+{
+    const struct fw_resource *r = fw_driver_class(a->fw)->resources;
+    for (; r && r->type; r++) {
+        if (!strcmp(r->type, type) && !strcmp(r->version, version)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* A push from the server: "push" with a list of objects of the topic's
- * type and an event_type. */
+ * type and an event_type.  The one handler of every push topic
+ * ("neutron-vo-<type>-<version>"): each module that follows the type gets
+ * the objects, the firewall first (its members must be current before a
+ * port it filters is rewired). */
 static void
 agent_notify(void *a_, const char *topic, const char *method,
              const struct json *args)
@@ -158,32 +160,25 @@ agent_notify(void *a_, const char *topic, const char *method,
 
     const char *event = json_member_string(args, "event_type");
     const struct json *list = json_member(args, "resource_list");
+    const char *dash = strrchr(topic, '-');
     if (strcmp(method, "push") || !event || !list
-        || list->type != JSON_ARRAY) {
+        || list->type != JSON_ARRAY || !dash
+        || strncmp(topic, PUSH_TOPIC_PREFIX, strlen(PUSH_TOPIC_PREFIX))) {
         VLOG_WARN_RL(&rl, "%s: unexpected %s request; ignored", topic,
                      log_safe(method));
         return;
     }
+    const char *version = dash + 1;
+    char *type = xmemdup0(topic + strlen(PUSH_TOPIC_PREFIX),
+                          dash - topic - strlen(PUSH_TOPIC_PREFIX));
     bool deleted = !strcmp(event, "deleted");
-    if (!strcmp(topic, SG_PUSH_TOPIC) || !strcmp(topic, SG_RULE_PUSH_TOPIC)
-        || !strcmp(topic, AG_PUSH_TOPIC)) {
-        size_t n_bad = (!strcmp(topic, SG_PUSH_TOPIC)
-                        ? ports_push_security_groups(a->ports, list, deleted)
-                        : !strcmp(topic, AG_PUSH_TOPIC)
-                        ? ports_push_address_groups(a->ports, list, deleted)
-                        : ports_push_security_group_rules(a->ports, list,
-                                                          deleted));
-        if (n_bad) {
-            VLOG_WARN_RL(&rl, "%s: %"PRIuSIZE" malformed objects ignored",
-                         topic, n_bad);
-        }
-    } else if (!strcmp(topic, PORT_PUSH_TOPIC)) {
-        size_t n_bad = ports_push_ports(a->ports, list, deleted);
-        if (n_bad) {
-            VLOG_WARN_RL(&rl, "%s: %"PRIuSIZE" malformed Port objects "
-                         "ignored", topic, n_bad);
-        }
-    } else if (!deleted) {
+    size_t n_bad = 0;
+    if (fw_follows(a, type, version)) {
+        n_bad += fw_driver_push(a->fw, type, list, deleted);
+    }
+    if (!strcmp(topic, PORT_PUSH_TOPIC)) {
+        n_bad += ports_push_ports(a->ports, list, deleted);
+    } else if (!strcmp(topic, NETWORK_PUSH_TOPIC) && !deleted) {
         /* A network's ports are dropped with it, each with a push of its
          * own; an update may change its segments. */
         for (size_t i = 0; i < json_array(list)->n; i++) {
@@ -194,6 +189,47 @@ agent_notify(void *a_, const char *topic, const char *method,
                 ports_network_update(a->ports, id);
             }
         }
+    }
+    n_bad += extensions_push(a->extensions, type, version, list, event);
+    if (n_bad) {
+        VLOG_WARN_RL(&rl, "%s: %"PRIuSIZE" malformed objects ignored",
+                     topic, n_bad);
+    }
+    free(type);
+}
+
+/* Subscribes agent_notify() to the push topics: ports and networks, the
+ * firewall driver's resources and the extensions'. */
+static void
+agent_listen_pushes(struct agent *a)
+{
+    struct svec topics = SVEC_EMPTY_INITIALIZER;
+    svec_add(&topics, PORT_PUSH_TOPIC);
+    svec_add(&topics, NETWORK_PUSH_TOPIC);
+    const struct fw_resource *r = fw_driver_class(a->fw)->resources;
+    for (; r && r->type; r++) {
+        svec_add_nocopy(&topics, xasprintf(PUSH_TOPIC_PREFIX "%s-%s",
+                                           r->type, r->version));
+    }
+    extensions_subscribed_topics(a->extensions, &topics);
+    svec_sort_unique(&topics);
+    const char *topic;
+    size_t i;
+    SVEC_FOR_EACH (i, topic, &topics) {
+        rpc_listen_fanout(a->rpc, topic, agent_notify, a);
+    }
+    svec_destroy(&topics);
+}
+
+/* After a reconnection or a "revived": what the server sent meanwhile may
+ * be lost.  Every module that keeps the server's data asks again. */
+static void
+agent_resync(struct agent *a)
+{
+    ports_resync(a->ports);
+    fw_driver_resync(a->fw);
+    if (a->tunnels) {
+        tunnels_refresh_begin(a->tunnels);
     }
 }
 
@@ -244,9 +280,9 @@ agent_create_extensions(struct agent *a)
     struct extensions_bridges eb = { .integ = a->bridges[0].ob,
                                      .phys = phys };
     for (size_t i = 0; i < a->n_bridges; i++) {
-        if (a->bridges[i].role == BR_TUN) {
+        if (a->bridges[i].desc->role == BRIDGE_TUN) {
             eb.tun = a->bridges[i].ob;
-        } else if (a->bridges[i].role == BR_PHYS) {
+        } else if (a->bridges[i].desc->role == BRIDGE_PHYS) {
             phys[eb.n_phys++] = a->bridges[i].ob;
         }
     }
@@ -264,44 +300,36 @@ agent_create(const struct agent_config *cfg)
     a->listener = of_listener_create(cfg->of_listen_address,
                                      cfg->of_listen_port,
                                      MAX(cfg->of_inactivity_probe, 5));
-    a->bridges = xcalloc(2 + cfg->n_bridge_mappings, sizeof *a->bridges);
-    agent_add_bridge(a, BR_INT, cfg->integration_bridge, NULL);
-    if (cfg->tunnel_types) {
-        agent_add_bridge(a, BR_TUN, cfg->tunnel_bridge, NULL);
-    }
-    for (size_t i = 0; i < cfg->n_bridge_mappings; i++) {
-        agent_add_bridge(a, BR_PHYS, cfg->bridge_mappings[i].bridge,
-                         cfg->bridge_mappings[i].physnet);
+    a->bridges = xcalloc(cfg->n_bridges, sizeof *a->bridges);
+    for (size_t i = 0; i < cfg->n_bridges; i++) {
+        agent_add_bridge(a, &cfg->bridges[i]);
     }
 
     struct of_bridge **phys = xcalloc(cfg->n_bridge_mappings + 1,
                                       sizeof *phys);
     struct ports_bridges pb = { .integ = a->bridges[0].ob, .phys = phys };
     for (size_t i = 0, n = 0; i < a->n_bridges; i++) {
-        if (a->bridges[i].role == BR_TUN) {
+        if (a->bridges[i].desc->role == BRIDGE_TUN) {
             pb.tun = a->bridges[i].ob;
-        } else if (a->bridges[i].role == BR_PHYS) {
+        } else if (a->bridges[i].desc->role == BRIDGE_PHYS) {
             phys[n++] = a->bridges[i].ob;
         }
     }
+    a->fw = fw_driver_create(cfg, pb.integ);
+    struct ports_network_hooks hooks;
     if (pb.tun) {
         a->tunnels = tunnels_create(cfg, a->vswitch, pb.tun);
+        tunnels_network_hooks(a->tunnels, &hooks);
     }
-    pb.tunnels = a->tunnels;
-    a->ports = ports_create(cfg, a->vswitch, &pb);
+    a->ports = ports_create(cfg, a->vswitch, &pb, a->fw,
+                            a->tunnels ? &hooks : NULL);
     free(phys);     /* ports_create() copied the pointers it needs. */
 
-    a->state = agent_state_create(cfg);
+    a->state = agent_state_create(cfg,
+                                  fw_driver_class(a->fw)->ovs_hybrid_plug);
     a->tunnel_sync_needed = true;
     if (cfg->transport_url) {
         a->rpc = rpc_create(cfg);
-        rpc_listen_fanout(a->rpc, PORT_PUSH_TOPIC, agent_notify, a);
-        rpc_listen_fanout(a->rpc, NETWORK_PUSH_TOPIC, agent_notify, a);
-        if (cfg->firewall_driver == FW_OPENVSWITCH) {
-            rpc_listen_fanout(a->rpc, SG_PUSH_TOPIC, agent_notify, a);
-            rpc_listen_fanout(a->rpc, SG_RULE_PUSH_TOPIC, agent_notify, a);
-            rpc_listen_fanout(a->rpc, AG_PUSH_TOPIC, agent_notify, a);
-        }
         if (a->tunnels) {
             if (cfg->l2_population) {
                 rpc_listen(a->rpc, L2POP_TOPIC, agent_tunnel_notify, a);
@@ -314,6 +342,9 @@ agent_create(const struct agent_config *cfg)
                   "wired, and the server is not told about this agent");
     }
     a->extensions = agent_create_extensions(a);
+    if (a->rpc) {
+        agent_listen_pushes(a);
+    }
     return a;
 }
 
@@ -327,13 +358,11 @@ agent_destroy(struct agent *a)
     for (size_t i = 0; i < a->n_bridges; i++) {
         struct agent_bridge *b = &a->bridges[i];
         of_bridge_destroy(b->ob);
-        free(b->name);
-        free(b->int_patch);
-        free(b->phy_patch);
     }
     free(a->bridges);
     rpc_destroy(a->rpc);
     ports_destroy(a->ports);
+    fw_driver_destroy(a->fw);
     tunnels_destroy(a->tunnels);
     agent_state_destroy(a->state);
     of_listener_destroy(a->listener);
@@ -360,15 +389,15 @@ agent_update_int_flows(struct agent *a)
 
     for (size_t i = 0; i < a->n_bridges; i++) {
         const struct agent_bridge *b = &a->bridges[i];
-        if (b->role == BR_PHYS) {
-            int_phys[n] = vswitch_get_ofport(a->vswitch, ib->name,
-                                             b->int_patch);
+        if (b->desc->role == BRIDGE_PHYS) {
+            int_phys[n] = vswitch_get_ofport(a->vswitch, ib->desc->name,
+                                             b->desc->int_patch);
             sig = sig * 31 + int_phys[n];
             n++;
         }
     }
     int patch_tun = (cfg->tunnel_types
-                     ? vswitch_get_ofport(a->vswitch, ib->name,
+                     ? vswitch_get_ofport(a->vswitch, ib->desc->name,
                                           cfg->int_peer_patch_port)
                      : -1);
     if (ib->flows_ports[0] != patch_tun || ib->flows_ports[1] != sig) {
@@ -391,8 +420,8 @@ agent_update_bridge_flows(struct agent *a, struct agent_bridge *b)
     const struct agent_config *cfg = a->cfg;
     struct flow_table *ft = of_bridge_flows(b->ob);
 
-    if (b->role == BR_TUN) {
-        int pint = vswitch_get_ofport(a->vswitch, b->name,
+    if (b->desc->role == BRIDGE_TUN) {
+        int pint = vswitch_get_ofport(a->vswitch, b->desc->name,
                                       cfg->tun_peer_patch_port);
         if (b->flows_ports[0] != pint) {
             b->flows_ports[0] = pint;
@@ -400,8 +429,8 @@ agent_update_bridge_flows(struct agent *a, struct agent_bridge *b)
                                               .patch_tun = -1 };
             base_flows_tun(ft, cfg, &ports);
         }
-    } else if (b->role == BR_PHYS) {
-        int phy_int = vswitch_get_ofport(a->vswitch, b->name, b->phy_patch);
+    } else if (b->desc->role == BRIDGE_PHYS) {
+        int phy_int = vswitch_get_ofport(a->vswitch, b->desc->name, b->desc->peer_patch);
         if (b->flows_ports[0] != phy_int) {
             b->flows_ports[0] = phy_int;
             base_flows_phys(ft, cfg, phy_int);
@@ -418,8 +447,8 @@ agent_link_phys(struct agent *a, struct agent_bridge *b)
         return;
     }
     struct agent_bridge *ib = agent_int_bridge(a);
-    int int_of = vswitch_get_ofport(a->vswitch, ib->name, b->int_patch);
-    int phy_of = vswitch_get_ofport(a->vswitch, b->name, b->phy_patch);
+    int int_of = vswitch_get_ofport(a->vswitch, ib->desc->name, b->desc->int_patch);
+    int phy_of = vswitch_get_ofport(a->vswitch, b->desc->name, b->desc->peer_patch);
     if (int_of <= 0 || phy_of <= 0) {
         return;
     }
@@ -427,7 +456,7 @@ agent_link_phys(struct agent *a, struct agent_bridge *b)
      * run, so "in sync" covers the drop flows. */
     if (of_bridge_in_sync(ib->ob) && of_bridge_in_sync(b->ob)) {
         b->linked = true;
-        vswitch_set_phys_linked(a->vswitch, b->name, true);
+        vswitch_set_phys_linked(a->vswitch, b->desc->name, true);
     }
 }
 
@@ -507,7 +536,7 @@ agent_run_control_plane(struct agent *a)
             /* Casts sent while we were away are lost: ask again. */
             a->rpc_seqno = seqno;
             VLOG_INFO("reconnected to the message broker; resyncing ports");
-            ports_resync(a->ports);
+            agent_resync(a);
             a->tunnel_sync_needed = true;
         }
         if (rpc_is_ready(a->rpc)) {
@@ -525,6 +554,7 @@ agent_run_control_plane(struct agent *a)
         a->tunnel_sync_needed = true;
     }
 
+    fw_driver_run(a->fw, a->rpc);
     ports_run(a->ports, a->rpc);
     if (a->tunnels) {
         if (ports_first_pass_done(a->ports)) {
@@ -537,7 +567,7 @@ agent_run_control_plane(struct agent *a)
     agent_state_run(a->state, a->rpc, ovs_ok, ports_count(a->ports),
                     ports_first_pass_done(a->ports));
     if (agent_state_take_revived(a->state)) {
-        ports_resync(a->ports);
+        agent_resync(a);
     }
 }
 
@@ -549,10 +579,10 @@ agent_run(struct agent *a)
         const char *missing = vswitch_missing_phys_bridge(a->vswitch);
         if (missing) {
             for (size_t i = 0; i < a->n_bridges; i++) {
-                if (!strcmp(a->bridges[i].name, missing)) {
+                if (!strcmp(a->bridges[i].desc->name, missing)) {
                     a->fatal = xasprintf("Bridge %s for physical network %s "
                                          "does not exist. Agent terminated!",
-                                         missing, a->bridges[i].physnet);
+                                         missing, a->bridges[i].desc->physnet);
                 }
             }
         }
@@ -564,17 +594,22 @@ agent_run(struct agent *a)
     for (size_t i = 0; i < a->n_bridges; i++) {
         struct agent_bridge *b = &a->bridges[i];
         agent_update_bridge_flows(a, b);
-        of_bridge_set_dpid(b->ob, vswitch_get_dpid(a->vswitch, b->name));
+        of_bridge_set_dpid(b->ob, vswitch_get_dpid(a->vswitch, b->desc->name));
         of_bridge_run(b->ob, a->listener);
     }
     for (size_t i = 0; i < a->n_bridges; i++) {
-        if (a->bridges[i].role == BR_PHYS) {
+        if (a->bridges[i].desc->role == BRIDGE_PHYS) {
             agent_link_phys(a, &a->bridges[i]);
         }
     }
 
     agent_run_control_plane(a);
     extensions_run(a->extensions);
+
+    /* Last: the flows computed above leave now, not an iteration later. */
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        of_bridge_put(a->bridges[i].ob);
+    }
 }
 
 void
@@ -592,6 +627,7 @@ agent_wait(struct agent *a)
             poll_timer_wait_until(a->tunnel_sync_retry);
         }
     }
+    fw_driver_wait(a->fw);
     ports_wait(a->ports);
     if (a->tunnels) {
         tunnels_wait(a->tunnels);
@@ -609,10 +645,10 @@ agent_fatal_error(const struct agent *a)
 static const char *
 role_name(const struct agent_bridge *b)
 {
-    switch (b->role) {
-    case BR_INT: return "integration bridge";
-    case BR_TUN: return "tunnel bridge";
-    case BR_PHYS: return "physical bridge";
+    switch (b->desc->role) {
+    case BRIDGE_INT: return "integration bridge";
+    case BRIDGE_TUN: return "tunnel bridge";
+    case BRIDGE_PHYS: return "physical bridge";
     }
     return "bridge";
 }
@@ -629,16 +665,16 @@ agent_format(const struct agent *a, struct ds *s)
     of_listener_format(a->listener, s);
     for (size_t i = 0; i < a->n_bridges; i++) {
         const struct agent_bridge *b = &a->bridges[i];
-        ds_put_format(s, "bridge %s (%s", b->name, role_name(b));
-        if (b->physnet) {
-            ds_put_format(s, " for %s", b->physnet);
+        ds_put_format(s, "bridge %s (%s", b->desc->name, role_name(b));
+        if (b->desc->physnet) {
+            ds_put_format(s, " for %s", b->desc->physnet);
         }
         ds_put_cstr(s, ")\n");
         ds_put_format(s, "  datapath_type: %s\n", cfg->datapath_type);
         of_bridge_format(b->ob, s);
-        if (b->role == BR_PHYS) {
-            ds_put_format(s, "  interconnect: %s <-> %s, %s\n", b->int_patch,
-                          b->phy_patch, b->linked ? "linked" : "not linked");
+        if (b->desc->role == BRIDGE_PHYS) {
+            ds_put_format(s, "  interconnect: %s <-> %s, %s\n", b->desc->int_patch,
+                          b->desc->peer_patch, b->linked ? "linked" : "not linked");
         }
     }
     if (a->rpc) {
@@ -659,7 +695,7 @@ agent_format_desired_flows(const struct agent *a, const char *bridge,
                            struct ds *s)
 {
     for (size_t i = 0; i < a->n_bridges; i++) {
-        if (!strcmp(a->bridges[i].name, bridge)) {
+        if (!strcmp(a->bridges[i].desc->name, bridge)) {
             flow_table_format_desired(of_bridge_flows(a->bridges[i].ob), s);
             return true;
         }

@@ -100,8 +100,8 @@ extension_bridge_create(const struct extension_api *api,
     m = agent_config_find_bridge(cfg, eb->name);
     eb->physnet = m ? m->physnet : NULL;
     eb->flows = of_bridge_flows(ob);
-    eb->cookie = flow_table_get_cookie(eb->flows);
     eb->owner_prefix = xasprintf("ext-%s:", api->ext->name);
+    eb->cookie = flow_table_request_cookie(eb->flows, eb->owner_prefix);
     return eb;
 }
 
@@ -191,31 +191,6 @@ extension_api_destroy(struct extension_api *api, size_t n_phys)
 }
 
 /* Pushes. */
-
-/* A push on one of the manager's fanout consumers: "push" with the
- * objects in 'resource_list' and an 'event_type', as agent.c's pushes. */
-static void
-extensions_notify(void *sub_, const char *topic, const char *method,
-                  const struct json *args)
-{
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-    struct extensions_sub *sub = sub_;
-
-    const char *event = json_member_string(args, "event_type");
-    const struct json *list = json_member(args, "resource_list");
-    if (strcmp(method, "push") || !event || !list
-        || list->type != JSON_ARRAY) {
-        VLOG_WARN_RL(&rl, "%s: unexpected %s request; ignored", topic,
-                     log_safe(method));
-        return;
-    }
-    size_t n_bad = extensions_push(sub->mgr, sub->type, sub->version, list,
-                                   event);
-    if (n_bad) {
-        VLOG_WARN_RL(&rl, "%s: %"PRIuSIZE" malformed objects ignored",
-                     topic, n_bad);
-    }
-}
 
 static bool
 follows(const struct extension *ext, const char *type, const char *version)
@@ -347,12 +322,9 @@ extensions_create(const struct agent_config *cfg, struct rpc *rpc,
         }
     }
 
-    if (rpc) {
-        for (size_t i = 0; i < mgr->n_subs; i++) {
-            rpc_listen_fanout(rpc, mgr->subs[i]->topic, extensions_notify,
-                              mgr->subs[i]);
-        }
-    }
+    /* agent subscribes to extensions_subscribed_topics() and hands each
+     * push to extensions_push(): one handler per topic, whoever follows
+     * it. */
     return mgr;
 }
 

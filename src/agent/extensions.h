@@ -109,9 +109,11 @@ struct extension_port {
  * can never clear another module's flows.
  *
  * 'cookie' is the cookie the extension's flows carry on the switch, the
- * one to use in its learn actions.  flow_table keeps one cookie per
- * bridge, so today this is the bridge's own: the extension's flows are
- * kept and cleaned up as the agent's are. */
+ * one to use in its learn actions: drawn for it on this bridge at start
+ * (flow_table_request_cookie()), as the reference's request_cookie()
+ * does, and reserved, so that the agent's stale-flow clean-up keeps its
+ * flows while a restart's fresh cookies replace those of the run
+ * before. */
 struct extension_bridge {
     const char *name;           /* "br-int", "br-tun", a physical bridge. */
     const char *physnet;        /* A physical bridge's network, or NULL. */
@@ -241,8 +243,8 @@ void extensions_subscribed_topics(const struct extensions *,
 
 /* Routes a push of 'objects' (a JSON array) of 'type' at 'version' to
  * every extension that follows it.  Returns the number of malformed
- * objects they reported.  The manager's consumers call this for each
- * push; so may tests. */
+ * objects they reported.  agent calls this for each push on a topic of
+ * extensions_subscribed_topics(); so may tests. */
 size_t extensions_push(struct extensions *, const char *type,
                        const char *version, const struct json *objects,
                        const char *event_type);

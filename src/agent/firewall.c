@@ -1,8 +1,27 @@
 /*
- * firewall: security groups on br-int.  See firewall.h.
+ * firewall: the openvswitch (conntrack) firewall of the ports of br-int,
+ * fed by the server's security groups.
+ *
+ * The "openvswitch" firewall driver (fw-driver.h).  Layer: Neutron logic.
+ * ports hands it each wired port (its ofport, local VLAN and details) and
+ * asks, before reporting a port up, which desired-flows seqno covers the
+ * port's filter; agent hands it the pushes it follows.  The firewall
+ * keeps the server's security groups (sg-cache) and the members of the
+ * remote groups its rules name (sg-members), pulls what it lacks with
+ * bulk_pull and follows the server's pushes, and writes flows through
+ * fw-flows into br-int's flow table:
+ *
+ *   - "fw:<port id>": a port's base and rule flows;
+ *   - "fwm:<local VLAN>:<address>": the remote-group members' side of the
+ *     conjunctions on one network, per member address.
+ *
+ * A change to a group's rules rewrites the flows of the ports in it; a
+ * change in a remote group's membership rewrites only the member
+ * addresses whose conjunctions changed.  The flow table then sends only
+ * the flow_mods that differ, in atomic bundles, so a rule change never
+ * leaves a window in which a flow is missing (make-before-break).
  */
 #include <config.h>
-#include "agent/firewall.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -10,6 +29,7 @@
 
 #include "agent-config.h"
 #include "agent/conj-ids.h"
+#include "agent/fw-driver.h"
 #include "agent/fw-flows.h"
 #include "agent/of-tables.h"
 #include "log-safe.h"
@@ -74,6 +94,7 @@ struct fw_lv {
 };
 
 struct firewall {
+    struct fw_driver up;
     const struct agent_config *cfg;
     struct of_bridge *integ;
     struct flow_table *ft;
@@ -106,7 +127,7 @@ struct firewall {
 
 static void replays_apply(struct firewall *, bool apply);
 
-struct firewall *
+static struct firewall *
 firewall_create(const struct agent_config *cfg, struct of_bridge *integ)
 {
     struct firewall *fw = xzalloc(sizeof *fw);
@@ -173,7 +194,7 @@ lv_get(struct firewall *fw, int lv)
     return l;
 }
 
-void
+static void
 firewall_destroy(struct firewall *fw)
 {
     if (!fw) {
@@ -210,7 +231,7 @@ is_trusted(const struct device_details *dd)
     return dd->device_owner && !strncmp(dd->device_owner, "network:", 8);
 }
 
-void
+static void
 firewall_set_port(struct firewall *fw, const char *id, int ofport, int lv,
                   const struct device_details *dd, int egress_direct)
 {
@@ -237,7 +258,7 @@ firewall_set_port(struct firewall *fw, const char *id, int ofport, int lv,
     fw->pull_needed = true;
 }
 
-void
+static void
 firewall_remove_port(struct firewall *fw, const char *id)
 {
     struct fw_port_state *p = shash_find_and_delete(&fw->ports, id);
@@ -252,7 +273,7 @@ firewall_remove_port(struct firewall *fw, const char *id)
     port_state_free(p);
 }
 
-uint64_t
+static uint64_t
 firewall_port_seqno(const struct firewall *fw, const char *id)
 {
     const struct fw_port_state *p = shash_find_data(&fw->ports, id);
@@ -897,7 +918,7 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
     sset_destroy(&ags);
 }
 
-void
+static void
 firewall_run(struct firewall *fw, struct rpc *rpc)
 {
     if (!fw->conj) {
@@ -954,7 +975,7 @@ firewall_run(struct firewall *fw, struct rpc *rpc)
     }
 }
 
-void
+static void
 firewall_wait(struct firewall *fw)
 {
     if (fw->retry_at > time_msec()) {
@@ -962,7 +983,7 @@ firewall_wait(struct firewall *fw)
     }
 }
 
-size_t
+static size_t
 firewall_push_groups(struct firewall *fw, const struct json *list,
                      bool deleted)
 {
@@ -970,7 +991,7 @@ firewall_push_groups(struct firewall *fw, const struct json *list,
     return sg_cache_put_groups(fw->groups, list, deleted, group_changed, fw);
 }
 
-size_t
+static size_t
 firewall_push_rules(struct firewall *fw, const struct json *list,
                     bool deleted)
 {
@@ -978,7 +999,7 @@ firewall_push_rules(struct firewall *fw, const struct json *list,
     return sg_cache_put_rules(fw->groups, list, deleted, group_changed, fw);
 }
 
-size_t
+static size_t
 firewall_push_address_groups(struct firewall *fw, const struct json *list,
                              bool deleted)
 {
@@ -986,7 +1007,7 @@ firewall_push_address_groups(struct firewall *fw, const struct json *list,
     return address_groups_put(fw->ags, list, deleted, ag_changed, fw);
 }
 
-size_t
+static size_t
 firewall_push_ports(struct firewall *fw, const struct json *list,
                     bool deleted)
 {
@@ -995,7 +1016,7 @@ firewall_push_ports(struct firewall *fw, const struct json *list,
                                 fw);
 }
 
-void
+static void
 firewall_resync(struct firewall *fw)
 {
     sg_cache_clear(fw->groups);
@@ -1014,7 +1035,7 @@ firewall_resync(struct firewall *fw)
     }
 }
 
-void
+static void
 firewall_format(const struct firewall *fw, struct ds *s)
 {
     size_t n_addrs = 0;
@@ -1038,3 +1059,110 @@ firewall_format(const struct firewall *fw, struct ds *s)
                   fw->n_port_writes, fw->n_member_writes,
                   fw->n_member_removals, fw->n_pulls);
 }
+
+/* The driver's interface (fw-driver.h). */
+
+static struct firewall *
+firewall_cast(const struct fw_driver *fw)
+{
+    return CONTAINER_OF(fw, struct firewall, up);
+}
+
+static struct fw_driver *
+ovs_create(const struct agent_config *cfg, struct of_bridge *integ)
+{
+    return &firewall_create(cfg, integ)->up;
+}
+
+static void
+ovs_destroy(struct fw_driver *fw)
+{
+    firewall_destroy(firewall_cast(fw));
+}
+
+static void
+ovs_set_port(struct fw_driver *fw, const struct fw_driver_port *port)
+{
+    firewall_set_port(firewall_cast(fw), port->id, port->ofport, port->lv,
+                      port->dd, port->egress_direct);
+}
+
+static void
+ovs_remove_port(struct fw_driver *fw, const char *id)
+{
+    firewall_remove_port(firewall_cast(fw), id);
+}
+
+static uint64_t
+ovs_port_seqno(const struct fw_driver *fw, const char *id)
+{
+    return firewall_port_seqno(firewall_cast(fw), id);
+}
+
+static size_t
+ovs_push(struct fw_driver *fw_, const char *type, const struct json *list,
+         bool deleted)
+{
+    struct firewall *fw = firewall_cast(fw_);
+    return (!strcmp(type, "SecurityGroup")
+            ? firewall_push_groups(fw, list, deleted)
+            : !strcmp(type, "SecurityGroupRule")
+            ? firewall_push_rules(fw, list, deleted)
+            : !strcmp(type, "AddressGroup")
+            ? firewall_push_address_groups(fw, list, deleted)
+            : !strcmp(type, "Port")
+            ? firewall_push_ports(fw, list, deleted)
+            : 0);
+}
+
+static void
+ovs_resync(struct fw_driver *fw)
+{
+    firewall_resync(firewall_cast(fw));
+}
+
+static void
+ovs_run(struct fw_driver *fw, struct rpc *rpc)
+{
+    firewall_run(firewall_cast(fw), rpc);
+}
+
+static void
+ovs_wait(struct fw_driver *fw)
+{
+    firewall_wait(firewall_cast(fw));
+}
+
+static void
+ovs_format(const struct fw_driver *fw, struct ds *s)
+{
+    firewall_format(firewall_cast(fw), s);
+}
+
+/* Security groups, their rules and address groups, and every Port of the
+ * cloud: the members of the remote groups the rules name. */
+static const struct fw_resource ovs_resources[] = {
+    { "SecurityGroup", SG_CACHE_GROUP_VERSION },
+    { "SecurityGroupRule", SG_CACHE_RULE_VERSION },
+    { "AddressGroup", ADDRESS_GROUPS_VERSION },
+    { "Port", PORT_CACHE_PORT_VERSION },
+    { NULL, NULL },
+};
+
+const struct fw_driver_class fw_driver_openvswitch = {
+    .name = "openvswitch",
+    .ovs_hybrid_plug = false,
+    .provides_arp_spoofing_protection = true,
+    .openflow_based = true,
+    .resources = ovs_resources,
+    .create = ovs_create,
+    .destroy = ovs_destroy,
+    .set_port = ovs_set_port,
+    .remove_port = ovs_remove_port,
+    .port_seqno = ovs_port_seqno,
+    .push = ovs_push,
+    .resync = ovs_resync,
+    .run = ovs_run,
+    .wait = ovs_wait,
+    .format = ovs_format,
+};

@@ -193,3 +193,28 @@ port_flows_dead(struct flow_table *integ, const char *owner, int ofport)
             OFT_LOCAL_SWITCHING, ofport);
     }
 }
+
+void
+port_flows_egress_direct(struct flow_table *integ, const char *owner,
+                         int ofport, int lv, const char *mac,
+                         int patch_ofport)
+{
+    /* The local VLAN goes into reg6: the same MAC may be on two
+     * networks. */
+    add(integ, owner, "table=%d,priority=9,in_port=%d,dl_src=%s,"
+        "actions=set_field:%d->reg6,resubmit(,%d)", OFT_TRANSIENT_TABLE,
+        ofport, mac, lv, OFT_LOCAL_MAC_DIRECT);
+    /* From the patch ports, tagged. */
+    add(integ, owner, "table=%d,priority=12,dl_vlan=%d,dl_dst=%s,"
+        "actions=strip_vlan,output:%d", OFT_LOCAL_MAC_DIRECT, lv, mac,
+        ofport);
+    /* From internal or VM ports. */
+    add(integ, owner, "table=%d,priority=12,reg6=%d,dl_dst=%s,"
+        "actions=output:%d", OFT_LOCAL_MAC_DIRECT, lv, mac, ofport);
+    if (patch_ofport >= 0) {
+        add(integ, owner, "table=%d,priority=10,in_port=%d,dl_src=%s,"
+            "dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,"
+            "actions=mod_vlan_vid:%d,output:%d", OFT_TRANSIENT_EGRESS_TABLE,
+            ofport, mac, lv, patch_ofport);
+    }
+}

@@ -39,6 +39,15 @@ void port_flows_network(struct flow_table *integ, struct flow_table *tun,
 void port_flows_antispoof(struct flow_table *integ, const char *owner,
                           int ofport, const struct device_details *);
 
+/* The accepted-egress-direct flows of a port whose firewall is not an
+ * OpenFlow one, under explicitly_egress_direct (the reference's
+ * install_accepted_egress_direct_flow()): its traffic to local ports goes
+ * straight out through table 61, and the rest to its network's patch port
+ * 'patch_ofport' (none if negative). */
+void port_flows_egress_direct(struct flow_table *integ, const char *owner,
+                              int ofport, int lv, const char *mac,
+                              int patch_ofport);
+
 /* Installs the drop of a dead port (admin down, deleted, unknown). */
 void port_flows_dead(struct flow_table *integ, const char *owner, int ofport);
 

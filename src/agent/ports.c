@@ -9,11 +9,10 @@
 #include <string.h>
 
 #include "agent-config.h"
-#include "agent/firewall.h"
+#include "agent/fw-driver.h"
 #include "agent/fw-flows.h"
 #include "agent/local-vlan.h"
 #include "agent/port-flows.h"
-#include "agent/tunnels.h"
 #include "json-util.h"
 #include "log-safe.h"
 #include "neutron/device-details.h"
@@ -154,7 +153,8 @@ struct ports {
     struct shash networks;      /* Network key -> struct network. */
     struct local_vlans *vlans;
     struct port_cache *cache;   /* The server's Port objects, for details. */
-    struct firewall *fw;        /* NULL unless firewall_driver=openvswitch. */
+    struct fw_driver *fw;       /* The firewall driver; agent owns it. */
+    struct ports_network_hooks hooks;   /* Tunnel networks; agent's. */
 
     unsigned int idl_seqno;
     bool scanned_once;
@@ -221,7 +221,8 @@ port_create(struct ports *ps, const char *id, const char *name, int ofport,
 
 struct ports *
 ports_create(const struct agent_config *cfg, struct vswitch *vs,
-             const struct ports_bridges *br)
+             const struct ports_bridges *br, struct fw_driver *fw,
+             const struct ports_network_hooks *hooks)
 {
     struct ports *ps = xzalloc(sizeof *ps);
     ps->cfg = cfg;
@@ -237,8 +238,9 @@ ports_create(const struct agent_config *cfg, struct vswitch *vs,
     shash_init(&ps->networks);
     ps->vlans = local_vlans_create();
     ps->cache = port_cache_create(cfg->host);
-    if (cfg->firewall_driver == FW_OPENVSWITCH) {
-        ps->fw = firewall_create(cfg, br->integ);
+    ps->fw = fw;
+    if (hooks) {
+        ps->hooks = *hooks;
     }
     sset_init(&ps->first_pass);
     ps->refresh_tunnels = true;
@@ -277,7 +279,6 @@ ports_destroy(struct ports *ps)
     shash_destroy(&ps->networks);
     local_vlans_destroy(ps->vlans);
     port_cache_destroy(ps->cache);
-    firewall_destroy(ps->fw);
     sset_destroy(&ps->first_pass);
     free(ps->br.phys);
     free(ps);
@@ -309,15 +310,12 @@ network_install_flows(struct ports *ps, struct network *net)
     struct flow_table *phys = NULL;
     int i = physnet_index(ps, net->physnet);
     if (i >= 0) {
-        const char *bridge = ps->cfg->bridge_mappings[i].bridge;
-        char *int_patch = vswitch_int_patch_name(bridge);
-        char *phy_patch = vswitch_phy_patch_name(bridge);
+        const struct bridge_desc *b = agent_config_phys_bridge(ps->cfg, i);
         w.int_phys_ofport = vswitch_get_ofport(ps->vs,
                                                ps->cfg->integration_bridge,
-                                               int_patch);
-        w.phy_int_ofport = vswitch_get_ofport(ps->vs, bridge, phy_patch);
-        free(int_patch);
-        free(phy_patch);
+                                               b->int_patch);
+        w.phy_int_ofport = vswitch_get_ofport(ps->vs, b->name,
+                                              b->peer_patch);
         phys = of_bridge_flows(ps->br.phys[i]);
     }
     char *o = xasprintf("net:%s", net->key);
@@ -375,14 +373,9 @@ network_bind(struct ports *ps, const struct device_details *dd)
     net->n_ports = 1;
     shash_add(&ps->networks, key, net);
     network_install_flows(ps, net);
-    if (ps->br.tunnels && !net->physnet && net->segid >= 0) {
-        tunnels_network_add(ps->br.tunnels, net->net_id, net->network_type,
-                            net->segid, net->lv);
-        if (!ps->first_pass_done) {
-            /* Its first report after a start asks for its database,
-             * whatever casts arrived before (tunnels.h). */
-            tunnels_refresh_network(ps->br.tunnels, net->net_id);
-        }
+    if (ps->hooks.bound && !net->physnet && net->segid >= 0) {
+        ps->hooks.bound(ps->hooks.aux, net->net_id, net->network_type,
+                        net->segid, net->lv, !ps->first_pass_done);
     }
     return net;
 }
@@ -397,8 +390,8 @@ network_unbind(struct ports *ps, struct port *p)
         return;
     }
     network_remove_flows(ps, net);
-    if (ps->br.tunnels) {
-        tunnels_network_remove(ps->br.tunnels, net->net_id);
+    if (ps->hooks.released && !net->physnet && net->segid >= 0) {
+        ps->hooks.released(ps->hooks.aux, net->net_id);
     }
     local_vlans_release(ps->vlans, net->net_id, net->segid);
     shash_find_and_delete(&ps->networks, net->key);
@@ -443,11 +436,9 @@ egress_direct_ofport(const struct ports *ps, const struct device_details *dd)
     } else if (!strcmp(t, "vlan")) {
         int i = physnet_index(ps, dd->physical_network);
         if (i >= 0) {
-            char *patch = vswitch_int_patch_name(
-                cfg->bridge_mappings[i].bridge);
             ofport = vswitch_get_ofport(ps->vs, cfg->integration_bridge,
-                                        patch);
-            free(patch);
+                                        agent_config_phys_bridge(cfg, i)
+                                        ->int_patch);
         }
     }
     return ofport > 0 ? ofport : FW_EGRESS_DIRECT_NO_PATCH;
@@ -491,18 +482,28 @@ port_wire(struct ports *ps, struct port *p)
     char *dead = owner("dead", p);
     flow_table_clear_owner(integ, dead);
     free(dead);
+    /* The port's own flows: the anti-spoofing, unless its firewall
+     * provides it, and the accepted-egress-direct flows, unless its
+     * firewall is an OpenFlow one and writes its own. */
+    const struct fw_driver_class *fwc = fw_driver_class(ps->fw);
     char *o = owner("port", p);
-    if (ps->cfg->firewall_driver == FW_NOOP) {
+    flow_table_clear_owner(integ, o);
+    if (!fwc->provides_arp_spoofing_protection) {
         port_flows_antispoof(integ, o, p->ofport, dd);
-    } else {
-        /* The openvswitch firewall provides the anti-spoofing, with the
-         * port's filter; the port is reported up once that is in place
-         * too (ports_check_wiring()). */
-        flow_table_clear_owner(integ, o);
-        firewall_set_port(ps->fw, p->id, p->ofport, lv, dd,
-                          egress_direct_ofport(ps, dd));
+    }
+    int egress_direct = egress_direct_ofport(ps, dd);
+    if (!fwc->openflow_based && egress_direct != FW_EGRESS_DIRECT_OFF) {
+        port_flows_egress_direct(integ, o, p->ofport, lv, dd->mac,
+                                 egress_direct);
     }
     free(o);
+    /* The port is reported up once its filter is in place too
+     * (ports_check_wiring()). */
+    struct fw_driver_port fwp = {
+        .id = p->id, .ofport = p->ofport, .lv = lv, .dd = dd,
+        .egress_direct = egress_direct,
+    };
+    fw_driver_set_port(ps->fw, &fwp);
 
     port_set_state(ps, p, PORT_WIRING);
     p->seq_int = flow_table_desired_seqno(integ);
@@ -531,9 +532,7 @@ port_apply_details(struct ports *ps, struct port *p,
         if (p->net) {
             network_unbind(ps, p);
         }
-        if (ps->fw) {
-            firewall_remove_port(ps->fw, p->id);
-        }
+        fw_driver_remove_port(ps->fw, p->id);
         sset_find_and_delete(&ps->first_pass, p->id);
         port_set_state(ps, p, PORT_DEAD);
         return;
@@ -704,9 +703,7 @@ ports_scan_rows(struct ports *ps, const struct ovsrec_bridge *const *brs,
             free(o);
             vswitch_forget_port(ps->vs, p->name);
             network_unbind(ps, p);
-            if (ps->fw) {
-                firewall_remove_port(ps->fw, p->id);
-            }
+            fw_driver_remove_port(ps->fw, p->id);
             sset_find_and_delete(&ps->first_pass, p->id);
         }
     }
@@ -721,15 +718,11 @@ ports_check_wiring(struct ports *ps)
         if (!p->net) {
             continue;
         }
-        uint64_t seq_int = p->seq_int;
-        if (ps->fw) {
-            /* Its filter, too, must be in place: the port is open to
-             * nothing until then, as with the reference. */
-            uint64_t seq_fw = firewall_port_seqno(ps->fw, p->id);
-            if (!seq_fw) {
-                continue;
-            }
-            seq_int = MAX(seq_int, seq_fw);
+        /* Its filter, too, must be in place: the port is open to nothing
+         * until then, as with the reference. */
+        uint64_t seq_int = fw_driver_port_seqno(ps->fw, p->id, p->seq_int);
+        if (!seq_int) {
+            continue;
         }
         if (vswitch_port_tag(ps->vs, p->name) != p->net->lv
             || !of_bridge_flows_installed(ps->br.integ, seq_int)
@@ -897,9 +890,9 @@ report_done(void *b_, const char *error, const char *const *failed,
                     port_set_state(ps, p, PORT_DOWN);
                 }
                 if (what == REPORT_UP) {
-                    if (refreshed && p->net && ps->br.tunnels) {
-                        tunnels_refresh_answered(ps->br.tunnels,
-                                                 p->net->net_id);
+                    if (refreshed && p->net && ps->hooks.fdb_answered) {
+                        ps->hooks.fdb_answered(ps->hooks.aux,
+                                               p->net->net_id);
                     }
                     ps->n_reported_up++;
                     sset_find_and_delete(&ps->first_pass, p->id);
@@ -935,7 +928,7 @@ report_done(void *b_, const char *error, const char *const *failed,
 static const char *
 ports_tunnels_missing(const struct ports *ps, const char **ids, size_t n)
 {
-    if (!ps->br.tunnels) {
+    if (!ps->hooks.wants_fdb) {
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
@@ -944,11 +937,9 @@ ports_tunnels_missing(const struct ports *ps, const char **ids, size_t n)
         if (!net || net->physnet || net->segid < 0) {
             continue;
         }
-        if (!tunnels_network_has_tunnels(ps->br.tunnels, net->net_id)) {
-            return "no tunnel yet";
-        }
-        if (tunnels_network_refreshing(ps->br.tunnels, net->net_id)) {
-            return "its refresh not answered yet";
+        const char *why = ps->hooks.wants_fdb(ps->hooks.aux, net->net_id);
+        if (why) {
+            return why;
         }
     }
     return NULL;
@@ -1039,7 +1030,8 @@ ports_report_one(struct ports *ps, struct rpc *rpc)
 static void
 ports_refresh_idle_networks(struct ports *ps)
 {
-    if (!ps->br.tunnels || !tunnels_refresh_pending(ps->br.tunnels)) {
+    if (!ps->hooks.fdb_pending
+        || !ps->hooks.fdb_pending(ps->hooks.aux, NULL)) {
         return;
     }
     struct sset going_up = SSET_INITIALIZER(&going_up);
@@ -1064,8 +1056,8 @@ ports_refresh_idle_networks(struct ports *ps)
     SHASH_FOR_EACH (node, &ps->networks) {
         const struct network *net = node->data;
         if (!net->physnet && !sset_contains(&going_up, net->net_id)
-            && tunnels_network_refreshing(ps->br.tunnels, net->net_id)) {
-            tunnels_refresh_answered(ps->br.tunnels, net->net_id);
+            && ps->hooks.fdb_pending(ps->hooks.aux, net->net_id)) {
+            ps->hooks.fdb_answered(ps->hooks.aux, net->net_id);
         }
     }
     sset_destroy(&going_up);
@@ -1083,9 +1075,6 @@ void
 ports_run(struct ports *ps, struct rpc *rpc)
 {
     ports_scan(ps);
-    if (ps->fw) {
-        firewall_run(ps->fw, rpc);
-    }
     ports_check_wiring(ps);
 
     if (!ps->first_pass_done && ps->scanned_once
@@ -1109,9 +1098,6 @@ ports_wait(struct ports *ps)
 {
     if (ps->retry_at > time_msec()) {
         poll_timer_wait_until(ps->retry_at);
-    }
-    if (ps->fw) {
-        firewall_wait(ps->fw);
     }
     /* Wiring completes when a barrier comes back (of-bridge wakes us) or
      * when the IDL shows the tag (the IDL wakes us). */
@@ -1148,9 +1134,7 @@ ports_port_delete(struct ports *ps, const char *port_id)
         p->gen++;
         port_dead(ps, p);
         network_unbind(ps, p);
-        if (ps->fw) {
-            firewall_remove_port(ps->fw, p->id);
-        }
+        fw_driver_remove_port(ps->fw, p->id);
         port_set_state(ps, p, PORT_DEAD);
     }
 }
@@ -1185,11 +1169,6 @@ size_t
 ports_push_ports(struct ports *ps, const struct json *resource_list,
                  bool deleted)
 {
-    if (ps->fw) {
-        /* Every port of the cloud is pushed: the firewall keeps the
-         * addresses of the members of the remote groups it uses. */
-        firewall_push_ports(ps->fw, resource_list, deleted);
-    }
     size_t n_bad = port_cache_push(ps->cache, resource_list, deleted,
                                    port_pushed, ps);
     if (deleted) {
@@ -1208,38 +1187,11 @@ ports_push_ports(struct ports *ps, const struct json *resource_list,
     return n_bad;
 }
 
-size_t
-ports_push_security_groups(struct ports *ps, const struct json *list,
-                           bool deleted)
-{
-    return ps->fw ? firewall_push_groups(ps->fw, list, deleted) : 0;
-}
-
-size_t
-ports_push_address_groups(struct ports *ps, const struct json *list,
-                          bool deleted)
-{
-    return ps->fw ? firewall_push_address_groups(ps->fw, list, deleted) : 0;
-}
-
-size_t
-ports_push_security_group_rules(struct ports *ps, const struct json *list,
-                                bool deleted)
-{
-    return ps->fw ? firewall_push_rules(ps->fw, list, deleted) : 0;
-}
-
 void
 ports_resync(struct ports *ps)
 {
     /* Pushes sent while the session was down are lost: pull again. */
     port_cache_clear(ps->cache);
-    if (ps->fw) {
-        firewall_resync(ps->fw);
-    }
-    if (ps->br.tunnels) {
-        tunnels_refresh_begin(ps->br.tunnels);
-    }
     ps->resync_gen++;
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ps->ports) {
@@ -1292,9 +1244,7 @@ ports_format(const struct ports *ps, struct ds *s)
                       report_name(p->reported));
     }
     free(nodes);
-    if (ps->fw) {
-        firewall_format(ps->fw, s);
-    }
+    fw_driver_format(ps->fw, s);
     ds_put_cstr(s, "local VLANs:\n");
     local_vlans_format(ps->vlans, s);
 }

@@ -44,10 +44,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct json;
 struct agent_config;
 struct ds;
+struct fw_driver;
 struct of_bridge;
 struct ovsrec_bridge;
 struct rpc;
@@ -59,11 +61,31 @@ struct ports_bridges {
     struct of_bridge *integ;
     struct of_bridge *tun;
     struct of_bridge **phys;
-    struct tunnels *tunnels;    /* Told of tunnel networks; may be NULL. */
 };
 
+/* What ports tells the owner of the tunnel networks' forwarding databases
+ * (agent wires it to tunnels), and asks it.  All NULL without tunnels. */
+struct ports_network_hooks {
+    void *aux;
+    /* A tunnel network got a local VLAN here ('first_pass': while the
+     * ports present at start are processed), or lost it. */
+    void (*bound)(void *aux, const char *net_id, const char *type,
+                  int64_t segid, int lv, bool first_pass);
+    void (*released)(void *aux, const char *net_id);
+    /* Why a port reported up on 'net_id' should ask for the network's
+     * whole forwarding database (refresh_tunnels), or NULL. */
+    const char *(*wants_fdb)(void *aux, const char *net_id);
+    /* Whether 'net_id' (any network, if NULL) waits for fdb_answered(). */
+    bool (*fdb_pending)(void *aux, const char *net_id);
+    /* The server answered a refresh_tunnels report for a port of
+     * 'net_id', or no port of it here is on its way up. */
+    void (*fdb_answered)(void *aux, const char *net_id);
+};
+
+/* 'fw' is the firewall driver (agent owns it); 'hooks' may be NULL. */
 struct ports *ports_create(const struct agent_config *, struct vswitch *,
-                           const struct ports_bridges *);
+                           const struct ports_bridges *, struct fw_driver *,
+                           const struct ports_network_hooks *hooks);
 void ports_destroy(struct ports *);
 
 /* 'rpc' may be NULL (no transport_url) or not ready: ports are then found
@@ -91,18 +113,8 @@ void ports_network_update(struct ports *, const char *network_id);
 size_t ports_push_ports(struct ports *, const struct json *resource_list,
                         bool deleted);
 
-/* neutron-vo-SecurityGroup, -SecurityGroupRule and -AddressGroup pushes, for the
- * openvswitch firewall (ignored without it).  Return the number of
- * malformed objects dropped. */
-size_t ports_push_security_groups(struct ports *, const struct json *list,
-                                  bool deleted);
-size_t ports_push_address_groups(struct ports *, const struct json *list,
-                                 bool deleted);
-size_t ports_push_security_group_rules(struct ports *,
-                                       const struct json *list,
-                                       bool deleted);
-
-/* Fetches every port's details again (reconnection, "revived"). */
+/* Fetches every port's details again (reconnection, "revived").  The
+ * firewall and the forwarding databases are agent's to resync. */
 void ports_resync(struct ports *);
 
 /* True once every port present at start has been processed once. */

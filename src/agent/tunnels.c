@@ -3,6 +3,7 @@
  */
 #include <config.h>
 #include "agent/tunnels.h"
+#include "agent/ports.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -1070,4 +1071,59 @@ tunnels_format(const struct tunnels *ts, struct ds *s)
         }
     }
     free(nodes);
+}
+
+/* ports' tunnel-network hooks (ports.h). */
+
+static void
+hook_bound(void *ts, const char *net_id, const char *type, int64_t segid,
+           int lv, bool first_pass)
+{
+    tunnels_network_add(ts, net_id, type, segid, lv);
+    if (first_pass) {
+        /* Its first report after a start asks for its database, whatever
+         * casts arrived before. */
+        tunnels_refresh_network(ts, net_id);
+    }
+}
+
+static void
+hook_released(void *ts, const char *net_id)
+{
+    tunnels_network_remove(ts, net_id);
+}
+
+static const char *
+hook_wants_fdb(void *ts, const char *net_id)
+{
+    return (!tunnels_network_has_tunnels(ts, net_id) ? "no tunnel yet"
+            : tunnels_network_refreshing(ts, net_id)
+            ? "its refresh not answered yet"
+            : NULL);
+}
+
+static bool
+hook_fdb_pending(void *ts, const char *net_id)
+{
+    return (net_id ? tunnels_network_refreshing(ts, net_id)
+                   : tunnels_refresh_pending(ts));
+}
+
+static void
+hook_fdb_answered(void *ts, const char *net_id)
+{
+    tunnels_refresh_answered(ts, net_id);
+}
+
+void
+tunnels_network_hooks(struct tunnels *ts, struct ports_network_hooks *hooks)
+{
+    *hooks = (struct ports_network_hooks) {
+        .aux = ts,
+        .bound = hook_bound,
+        .released = hook_released,
+        .wants_fdb = hook_wants_fdb,
+        .fdb_pending = hook_fdb_pending,
+        .fdb_answered = hook_fdb_answered,
+    };
 }

@@ -5,7 +5,7 @@
  * every endpoint the server lists.
  *
  * Layer: Neutron logic.  ports tells it which tunnel networks have a local
- * VLAN here; agent hands it the server's casts and tunnel_sync answers.
+ * VLAN here, through the hooks agent wires (tunnels_network_hooks()); agent hands it the server's casts and tunnel_sync answers.
  * It asks vswitch for the tunnel ports (named and configured as the
  * reference does, tun-flows.h) and writes br-tun's flows, under owners
  * "tunport:<name>", "flood:<lv>", "ucast:<lv>:<mac>" and "arp:<lv>:<ip>",
@@ -22,6 +22,7 @@ struct agent_config;
 struct ds;
 struct json;
 struct of_bridge;
+struct ports_network_hooks;
 struct vswitch;
 
 struct tunnels *tunnels_create(const struct agent_config *, struct vswitch *,
@@ -86,6 +87,10 @@ void tunnels_set_fdb_grace(struct tunnels *, int ms);   /* For tests. */
  * br-tun, and that no forwarding entry of this run names, go (the
  * reference leaves them). */
 void tunnels_ports_settled(struct tunnels *);
+
+/* Fills 'hooks' so that ports tells 'ts' of its tunnel networks and asks
+ * it whether to ask for their forwarding databases (ports.h). */
+void tunnels_network_hooks(struct tunnels *, struct ports_network_hooks *);
 
 void tunnels_run(struct tunnels *);
 void tunnels_wait(const struct tunnels *);

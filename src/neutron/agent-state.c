@@ -23,6 +23,7 @@ VLOG_DEFINE_THIS_MODULE(agent_state);
 
 struct agent_state {
     const struct agent_config *cfg;
+    bool ovs_hybrid_plug;       /* The firewall driver's choice. */
     long long int next_report;
     bool in_flight;
     bool start_flag;            /* Until the first pass is done (again). */
@@ -45,10 +46,11 @@ static const char *const resource_versions[][2] = {
 };
 
 struct agent_state *
-agent_state_create(const struct agent_config *cfg)
+agent_state_create(const struct agent_config *cfg, bool ovs_hybrid_plug)
 {
     struct agent_state *as = xzalloc(sizeof *as);
     as->cfg = cfg;
+    as->ovs_hybrid_plug = ovs_hybrid_plug;
     as->start_flag = true;
     return as;
 }
@@ -74,8 +76,9 @@ inventory_defaults(void)
 }
 
 static struct json *
-configurations(const struct agent_config *cfg, size_t n_devices)
+configurations(const struct agent_state *as, size_t n_devices)
 {
+    const struct agent_config *cfg = as->cfg;
     struct json *c = json_object_create();
     struct json *mappings = json_object_create();
     struct json *hypervisors = json_object_create();
@@ -103,7 +106,8 @@ configurations(const struct agent_config *cfg, size_t n_devices)
     json_object_put(c, "enable_distributed_routing",
                     json_boolean_create(false));
     json_object_put(c, "in_distributed_mode", json_boolean_create(false));
-    json_object_put(c, "ovs_hybrid_plug", json_boolean_create(false));
+    json_object_put(c, "ovs_hybrid_plug",
+                    json_boolean_create(as->ovs_hybrid_plug));
     json_object_put_string(c, "datapath_type", cfg->datapath_type);
 
     struct json *caps = json_object_create();
@@ -164,7 +168,7 @@ state_json(const struct agent_state *as, size_t n_devices)
         }
         json_object_put(s, "resource_versions", rv);
     }
-    json_object_put(s, "configurations", configurations(cfg, n_devices));
+    json_object_put(s, "configurations", configurations(as, n_devices));
     return s;
 }
 

@@ -18,7 +18,9 @@ struct agent_config;
 struct ds;
 struct rpc;
 
-struct agent_state *agent_state_create(const struct agent_config *);
+/* 'ovs_hybrid_plug' is what the firewall driver asks for (fw-driver.h). */
+struct agent_state *agent_state_create(const struct agent_config *,
+                                       bool ovs_hybrid_plug);
 void agent_state_destroy(struct agent_state *);
 
 /* 'ovs_ok': OVS is reachable (no report otherwise).  'n_devices': ports on

@@ -11,6 +11,11 @@
  * of flows is asked for a diff at every wake-up of the main loop.  Only
  * after the installed side was read back or reset ('full') is every flow
  * compared, since the switch may then hold anything.
+ *
+ * Each desired flow carries its owner's cookie, settled when the owner is
+ * first seen (a lookup among the few reserved prefixes), so a diff never
+ * looks a cookie up by name; "is this cookie ours" is a scan of those few
+ * reserved cookies.
  */
 #include <config.h>
 #include "log-safe.h"
@@ -31,6 +36,7 @@
 #include "openvswitch/vlog.h"
 #include "bitmap.h"
 #include "byte-order.h"
+#include "random.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(flow_table);
@@ -45,9 +51,23 @@ struct ft_flow {
     enum ofputil_flow_mod_flags flags;
     uint16_t idle_timeout;
     uint16_t hard_timeout;
-    ovs_be64 cookie;            /* Installed flows only. */
+    ovs_be64 cookie;            /* Desired: of the owner that set the
+                                 * actions.  Installed: as on the switch. */
     size_t n_owners;            /* Desired flows only. */
     bool rejected;              /* Desired flows only: the switch said no. */
+};
+
+/* An owner of desired flows. */
+struct ft_owner {
+    struct hmapx flows;         /* Of struct ft_flow in 'desired'. */
+    ovs_be64 cookie;            /* What its flows carry. */
+};
+
+/* A cookie reserved for the owners whose names start with 'prefix'. */
+struct ft_reserved {
+    char *prefix;
+    size_t len;                 /* strlen(prefix). */
+    ovs_be64 cookie;
 };
 
 /* A key whose desired flow changed: (table, priority, match). */
@@ -64,8 +84,11 @@ struct flow_table {
     unsigned long *owned;       /* Bitmap of 256 table ids. */
 
     struct hmap desired;        /* Of struct ft_flow. */
-    struct shash owners;        /* Owner name -> struct hmapx of ft_flow. */
+    struct shash owners;        /* Owner name -> struct ft_owner. */
     uint64_t desired_seqno;
+
+    struct ft_reserved *reserved;   /* flow_table_request_cookie()'s. */
+    size_t n_reserved;
 
     struct hmap installed;      /* Of struct ft_flow. */
     uint64_t installed_seqno;
@@ -182,11 +205,15 @@ flow_table_destroy(struct flow_table *ft)
     }
     struct shash_node *node;
     SHASH_FOR_EACH_SAFE (node, &ft->owners) {
-        struct hmapx *set = node->data;
-        hmapx_destroy(set);
-        free(set);
+        struct ft_owner *o = node->data;
+        hmapx_destroy(&o->flows);
+        free(o);
     }
     shash_destroy(&ft->owners);
+    for (size_t i = 0; i < ft->n_reserved; i++) {
+        free(ft->reserved[i].prefix);
+    }
+    free(ft->reserved);
     ft_map_clear(&ft->desired);
     hmap_destroy(&ft->desired);
     ft_map_clear(&ft->installed);
@@ -208,6 +235,105 @@ const char *
 flow_table_get_name(const struct flow_table *ft)
 {
     return ft->name;
+}
+
+/* Whether 'cookie' (network order) is the table's or a reserved one: its
+ * flows are ours, never foreign. */
+static bool
+ft_is_ours(const struct flow_table *ft, ovs_be64 cookie)
+{
+    if (cookie == htonll(ft->cookie)) {
+        return true;
+    }
+    for (size_t i = 0; i < ft->n_reserved; i++) {
+        if (ft->reserved[i].cookie == cookie) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The cookie of owner 'name': that of the longest reserved prefix it starts
+ * with, or the table's. */
+static ovs_be64
+ft_owner_cookie(const struct flow_table *ft, const char *name)
+{
+    const struct ft_reserved *best = NULL;
+    for (size_t i = 0; i < ft->n_reserved; i++) {
+        const struct ft_reserved *r = &ft->reserved[i];
+        if (!strncmp(name, r->prefix, r->len)
+            && (!best || r->len > best->len)) {
+            best = r;
+        }
+    }
+    return best ? best->cookie : htonll(ft->cookie);
+}
+
+uint64_t
+flow_table_request_cookie(struct flow_table *ft, const char *owner_prefix)
+{
+    for (size_t i = 0; i < ft->n_reserved; i++) {
+        if (!strcmp(ft->reserved[i].prefix, owner_prefix)) {
+            return ntohll(ft->reserved[i].cookie);
+        }
+    }
+
+    /* As the reference's request_cookie(): random, never the all-ones "no
+     * cookie" value, never one in use.  Nor 0, the cookie of flows added by
+     * hand, which must stay foreign. */
+    uint64_t cookie;
+    do {
+        cookie = random_uint64();
+    } while (cookie == UINT64_MAX || !cookie
+             || ft_is_ours(ft, htonll(cookie)));
+
+    ft->reserved = xrealloc(ft->reserved,
+                            (ft->n_reserved + 1) * sizeof *ft->reserved);
+    struct ft_reserved *r = &ft->reserved[ft->n_reserved++];
+    r->prefix = xstrdup(owner_prefix);
+    r->len = strlen(owner_prefix);
+    r->cookie = htonll(cookie);
+    VLOG_DBG("%s: cookie %#"PRIx64" reserved for owners %s*", ft->name,
+             cookie, log_safe(owner_prefix));
+
+    /* Owners already seen under the prefix move to the new cookie, with the
+     * flows that carried their old one. */
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ft->owners) {
+        struct ft_owner *o = node->data;
+        ovs_be64 c = ft_owner_cookie(ft, node->name);
+        if (c == o->cookie) {
+            continue;
+        }
+        struct hmapx_node *hn;
+        HMAPX_FOR_EACH (hn, &o->flows) {
+            struct ft_flow *f = hn->data;
+            if (f->cookie == o->cookie) {
+                f->cookie = c;
+                f->rejected = false;
+                ft_mark(ft, f->table_id, f->priority, &f->match);
+                ft->desired_seqno++;
+            }
+        }
+        o->cookie = c;
+    }
+    return cookie;
+}
+
+size_t
+flow_table_n_reserved(const struct flow_table *ft)
+{
+    return ft->n_reserved;
+}
+
+void
+flow_table_format_reserved(const struct flow_table *ft, struct ds *s)
+{
+    for (size_t i = 0; i < ft->n_reserved; i++) {
+        ds_put_format(s, "%s%#"PRIx64" (%s)", i ? ", " : "",
+                      ntohll(ft->reserved[i].cookie),
+                      log_safe(ft->reserved[i].prefix));
+    }
 }
 
 static bool
@@ -263,14 +389,17 @@ flow_table_add(struct flow_table *ft, const char *owner,
     free(text);
     fm.flags |= flags;
 
-    struct hmapx *set = shash_find_data(&ft->owners, owner);
-    if (!set) {
-        set = xmalloc(sizeof *set);
-        hmapx_init(set);
-        shash_add(&ft->owners, owner, set);
+    struct ft_owner *o = shash_find_data(&ft->owners, owner);
+    if (!o) {
+        o = xmalloc(sizeof *o);
+        hmapx_init(&o->flows);
+        o->cookie = ft_owner_cookie(ft, owner);
+        shash_add(&ft->owners, owner, o);
     }
+    struct hmapx *set = &o->flows;
 
     struct ft_flow *new = ft_flow_from_fm(&fm);
+    new->cookie = o->cookie;
     minimatch_destroy(&fm.match);
     free(fm.ofpacts);
 
@@ -285,8 +414,10 @@ flow_table_add(struct flow_table *ft, const char *owner,
         ft->desired_seqno++;
     } else if (hmapx_contains(set, old)) {
         /* The owner restates a flow it already has: take the new actions,
-         * which is how an owner changes a flow in place. */
+         * which is how an owner changes a flow in place, and the owner's
+         * cookie with them. */
         if (!ft_same_content(old, new)) {
+            old->cookie = new->cookie;
             free(old->ofpacts);
             old->ofpacts = new->ofpacts;
             old->ofpacts_len = new->ofpacts_len;
@@ -330,12 +461,12 @@ flow_table_vadd_logged(struct flow_table *ft, const char *owner,
 void
 flow_table_clear_owner(struct flow_table *ft, const char *owner)
 {
-    struct hmapx *set = shash_find_and_delete(&ft->owners, owner);
-    if (!set) {
+    struct ft_owner *o = shash_find_and_delete(&ft->owners, owner);
+    if (!o) {
         return;
     }
     struct hmapx_node *hn;
-    HMAPX_FOR_EACH (hn, set) {
+    HMAPX_FOR_EACH (hn, &o->flows) {
         struct ft_flow *f = hn->data;
         if (!--f->n_owners) {
             hmap_remove(&ft->desired, &f->node);
@@ -344,8 +475,8 @@ flow_table_clear_owner(struct flow_table *ft, const char *owner)
             ft->desired_seqno++;
         }
     }
-    hmapx_destroy(set);
-    free(set);
+    hmapx_destroy(&o->flows);
+    free(o);
 }
 
 uint64_t
@@ -430,7 +561,7 @@ ft_batch_append(struct flow_batch *batch, const struct flow_table *ft,
     if (command == OFPFC_ADD) {
         fm->cookie = htonll(0);
         fm->cookie_mask = htonll(0);
-        fm->new_cookie = htonll(ft->cookie);
+        fm->new_cookie = f->cookie;
         fm->flags = f->flags;
         fm->idle_timeout = f->idle_timeout;
         fm->hard_timeout = f->hard_timeout;
@@ -474,16 +605,18 @@ ft_fm_free(struct ofputil_flow_mod *fm)
 }
 
 /* Whether installed flow 'i' (or its absence) is what desired flow 'd'
- * (or its absence) asks for.  A rejected flow is left as it is. */
+ * (or its absence) asks for: the same content under the desired cookie.
+ * A rejected flow is left as it is, and so is a foreign one with no desired
+ * flow (the deletes by cookie take it). */
 static bool
-ft_agrees(const struct ft_flow *d, const struct ft_flow *i,
-          ovs_be64 our_cookie)
+ft_agrees(const struct flow_table *ft, const struct ft_flow *d,
+          const struct ft_flow *i)
 {
     if (d) {
-        return d->rejected || (i && i->cookie == our_cookie
+        return d->rejected || (i && i->cookie == d->cookie
                                && ft_same_content(d, i));
     }
-    return !i || i->cookie != our_cookie;
+    return !i || !ft_is_ours(ft, i->cookie);
 }
 
 /* The incremental diff: only the keys in 'dirty'.  Adds first, then
@@ -492,7 +625,6 @@ ft_agrees(const struct ft_flow *d, const struct ft_flow *i,
 static void
 ft_diff_dirty(struct flow_table *ft, struct flow_batch *batch, size_t max)
 {
-    ovs_be64 our_cookie = htonll(ft->cookie);
     struct ft_key *k;
     for (int deletes = 0; deletes < 2; deletes++) {
         HMAP_FOR_EACH_SAFE (k, node, &ft->dirty) {
@@ -500,7 +632,7 @@ ft_diff_dirty(struct flow_table *ft, struct flow_batch *batch, size_t max)
                                         k->priority, &k->match);
             struct ft_flow *i = ft_find(&ft->installed, k->table_id,
                                         k->priority, &k->match);
-            if (ft_agrees(d, i, our_cookie)) {
+            if (ft_agrees(ft, d, i)) {
                 ft_key_remove(ft, k);
                 continue;
             }
@@ -525,7 +657,6 @@ flow_table_diff(struct flow_table *ft, size_t max)
     ovs_list_init(&batch->fms);
     batch->seqno = ft->desired_seqno;
     batch->last = true;
-    ovs_be64 our_cookie = htonll(ft->cookie);
     struct ft_flow *f;
 
     if (!ft->full) {
@@ -534,14 +665,15 @@ flow_table_diff(struct flow_table *ft, size_t max)
     }
 
     /* Missing or different flows.  An add replaces a flow with the same key
-     * whatever its cookie, so a previous run's flow becomes ours in place. */
+     * whatever its cookie, so a previous run's flow becomes ours in place,
+     * under the cookie its owner has in this run. */
     HMAP_FOR_EACH (f, node, &ft->desired) {
         if (f->rejected) {
             continue;
         }
         struct ft_flow *i = ft_find(&ft->installed, f->table_id, f->priority,
                                     &f->match);
-        if (!i || i->cookie != our_cookie || !ft_same_content(f, i)) {
+        if (!i || i->cookie != f->cookie || !ft_same_content(f, i)) {
             if (batch->n >= max) {
                 batch->last = false;
                 goto done;
@@ -550,12 +682,12 @@ flow_table_diff(struct flow_table *ft, size_t max)
         }
     }
 
-    /* Our own flows that nobody wants any more, after the adds: a change
-     * too large for one bundle then makes before it breaks (a removed flow
-     * never has a key that is desired, so order does not matter within a
-     * bundle). */
+    /* Our own flows (the table's cookie or a reserved one) that nobody
+     * wants any more, after the adds: a change too large for one bundle
+     * then makes before it breaks (a removed flow never has a key that is
+     * desired, so order does not matter within a bundle). */
     HMAP_FOR_EACH (f, node, &ft->installed) {
-        if (f->cookie == our_cookie
+        if (ft_is_ours(ft, f->cookie)
             && !ft_find(&ft->desired, f->table_id, f->priority, &f->match)) {
             if (batch->n >= max) {
                 batch->last = false;
@@ -565,12 +697,13 @@ flow_table_diff(struct flow_table *ft, size_t max)
         }
     }
 
-    /* Foreign cookies in the tables we own, once all our flows are in.  A
+    /* Foreign cookies in the tables we own, once all our flows are in: the
+     * previous run's (the agent's and its extensions'), and any other.  A
      * batch of our own changes is not the last while any remain. */
     if (batch->n) {
         HMAP_FOR_EACH (f, node, &ft->installed) {
-            if (f->cookie != our_cookie
-                && bitmap_is_set(ft->owned, f->table_id)) {
+            if (bitmap_is_set(ft->owned, f->table_id)
+                && !ft_is_ours(ft, f->cookie)) {
                 batch->last = false;
                 break;
             }
@@ -578,7 +711,8 @@ flow_table_diff(struct flow_table *ft, size_t max)
     } else {
         struct hmapx seen = HMAPX_INITIALIZER(&seen);
         HMAP_FOR_EACH (f, node, &ft->installed) {
-            if (f->cookie != our_cookie && bitmap_is_set(ft->owned, f->table_id)
+            if (bitmap_is_set(ft->owned, f->table_id)
+                && !ft_is_ours(ft, f->cookie)
                 && !hmapx_contains(&seen, (void *) (uintptr_t) f->cookie)) {
                 if (batch->n >= max) {
                     batch->last = false;

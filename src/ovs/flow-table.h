@@ -10,11 +10,18 @@
  * identified by (table, priority, match); two owners asking for the same key
  * share one flow, whose actions are those of the first owner.
  *
+ * Every flow carries a cookie: the table's own (the agent's), or one that
+ * flow_table_request_cookie() reserved for the owners whose names start
+ * with a given prefix (an extension's, as the reference's OVSCookieBridge
+ * gives each extension a cookie of its own).  A flow takes the cookie of
+ * the owner that gave it its actions.
+ *
  * Installed flows are what the switch holds, as far as we know: read with a
  * flow dump when a connection comes up, then kept up to date as batches are
- * acknowledged.  Flows whose cookie is not ours are "foreign": those found
- * in the tables the agent owns are deleted, by cookie, once every desired
- * flow is in place, which is how a restart replaces the previous run's flows
+ * acknowledged.  Flows whose cookie is neither the table's nor a reserved
+ * one are "foreign": those found in the tables the agent owns are deleted,
+ * by cookie, once every desired flow is in place, which is how a restart
+ * (which draws every cookie afresh) replaces the previous run's flows
  * without a window where none are installed.
  */
 #ifndef OVSAGENT_FLOW_TABLE_H
@@ -40,6 +47,20 @@ void flow_table_destroy(struct flow_table *);
 
 uint64_t flow_table_get_cookie(const struct flow_table *);
 const char *flow_table_get_name(const struct flow_table *);
+
+/* Reserves a cookie for every owner whose name starts with 'owner_prefix'
+ * (the longest reserved prefix wins) and returns it: a random value that is
+ * neither 0, nor all-ones, nor the table's cookie, nor reserved already.
+ * Asking again for the same prefix returns the same cookie.  Call it before
+ * adding flows under the prefix: an owner's cookie is looked up when the
+ * owner is first seen (owners seen before are moved to the new cookie, and
+ * their flows re-added).  Flows with a reserved cookie are never foreign. */
+uint64_t flow_table_request_cookie(struct flow_table *,
+                                   const char *owner_prefix);
+
+/* Appends the reserved cookies as "0x... (prefix), ...", or nothing. */
+void flow_table_format_reserved(const struct flow_table *, struct ds *);
+size_t flow_table_n_reserved(const struct flow_table *);
 
 /* Desired state. */
 
@@ -103,10 +124,12 @@ struct flow_batch {
 };
 
 /* Computes at most 'max' flow_mods that bring the installed flows closer to
- * the desired ones: deletes of our own stale flows, adds of missing or
- * changed flows and, only when nothing else remains, deletes of foreign
- * cookies.  Returns NULL if the installed flows are already complete.
- * The caller sends the batch and then calls flow_batch_done(). */
+ * the desired ones: adds of missing or changed flows (a flow whose cookie
+ * is not its owner's counts as changed), deletes of our own stale flows
+ * (the table's or a reserved cookie, with no desired flow of that key) and,
+ * only when nothing else remains, deletes of foreign cookies.  Returns
+ * NULL if the installed flows are already complete.  The caller sends the
+ * batch and then calls flow_batch_done(). */
 struct flow_batch *flow_table_diff(struct flow_table *, size_t max);
 
 /* Reports the fate of 'batch' and frees it.  On success the installed state

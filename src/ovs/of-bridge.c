@@ -511,14 +511,6 @@ of_bridge_run(struct of_bridge *ob, struct of_listener *listener)
     if (ob->state != OFB_SYNCING) {
         return;
     }
-    if (!ob->batch) {
-        struct flow_batch *batch = flow_table_diff(ob->ft, ob->max_batch);
-        if (batch) {
-            of_bridge_send_batch(ob, batch);
-        } else if (flow_table_installed_seqno(ob->ft)) {
-            ob->ever_complete = true;
-        }
-    }
     if (ob->canary_table >= 0 && !ob->canary_pending
         && time_msec() >= ob->next_canary) {
         ob->next_canary = time_msec() + ob->canary_interval_ms;
@@ -526,6 +518,20 @@ of_bridge_run(struct of_bridge *ob, struct of_listener *listener)
         ob->canary_pending = true;
         ob->canary_xid = of_bridge_send_flow_stats_request(ob,
                                                            ob->canary_table);
+    }
+}
+
+void
+of_bridge_put(struct of_bridge *ob)
+{
+    if (!ob->rconn || ob->state != OFB_SYNCING || ob->batch) {
+        return;
+    }
+    struct flow_batch *batch = flow_table_diff(ob->ft, ob->max_batch);
+    if (batch) {
+        of_bridge_send_batch(ob, batch);
+    } else if (flow_table_installed_seqno(ob->ft)) {
+        ob->ever_complete = true;
     }
 }
 
@@ -620,6 +626,11 @@ of_bridge_format(const struct of_bridge *ob, struct ds *s)
     ds_put_char(s, '\n');
     ds_put_format(s, "  dpid: %016"PRIx64"\n", ob->dpid);
     ds_put_format(s, "  cookie: %#"PRIx64"\n", flow_table_get_cookie(ob->ft));
+    if (flow_table_n_reserved(ob->ft)) {
+        ds_put_cstr(s, "  extension cookies: ");
+        flow_table_format_reserved(ob->ft, s);
+        ds_put_char(s, '\n');
+    }
     ds_put_format(s, "  flows: %"PRIuSIZE" desired, %"PRIuSIZE" installed, "
                   "%s\n", flow_table_n_desired(ob->ft),
                   flow_table_n_installed(ob->ft),

@@ -53,7 +53,13 @@ void of_bridge_destroy(struct of_bridge *);
  * from OVSDB (0: unknown).  A connection to another datapath is dropped. */
 void of_bridge_set_dpid(struct of_bridge *, uint64_t dpid);
 
+/* Reads the switch's messages, follows timeouts and the canary. */
 void of_bridge_run(struct of_bridge *, struct of_listener *);
+/* Sends the next batch of the flow table's changes, if none is in flight:
+ * called last in a loop iteration, once every module has computed its
+ * flows, so that they leave in the iteration that computed them
+ * (ovn-controller's ofctrl_run() ... engine_run() ... ofctrl_put()). */
+void of_bridge_put(struct of_bridge *);
 void of_bridge_wait(struct of_bridge *);
 
 /* The bridge's flows; the caller adds and clears owners' flows in it. */

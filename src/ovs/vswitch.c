@@ -18,7 +18,6 @@
 #include "ovs/manager-boot.h"
 #include "ovs/ovsdb-remote.h"
 #include "ovsdb-idl.h"
-#include "sha1.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -81,33 +80,6 @@ static const char *const int_protocols[] = {
 static const char *const int_protocols_fw[] = {
     "OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", NULL
 };
-
-static char *
-patch_name(const char *prefix, const char *bridge)
-{
-    size_t max = 15;
-    if (strlen(prefix) + strlen(bridge) <= max) {
-        return xasprintf("%s%s", prefix, bridge);
-    }
-    uint8_t digest[SHA1_DIGEST_SIZE];
-    char hex[SHA1_HEX_DIGEST_LEN + 1];
-    sha1_bytes(bridge, strlen(bridge), digest);
-    sha1_to_hex(digest, hex);
-    int keep = max - strlen(prefix) - 6;
-    return xasprintf("%s%.*s%.6s", prefix, keep, bridge, hex);
-}
-
-char *
-vswitch_int_patch_name(const char *bridge)
-{
-    return patch_name("int-", bridge);
-}
-
-char *
-vswitch_phy_patch_name(const char *bridge)
-{
-    return patch_name("phy-", bridge);
-}
 
 static void
 register_columns(struct ovsdb_idl *idl)
@@ -175,26 +147,27 @@ vswitch_create(const struct agent_config *cfg)
     shash_init(&vs->ports);
     shash_init(&vs->tunnels);
 
-    size_t n = 1 + (cfg->tunnel_types ? 1 : 0) + cfg->n_bridge_mappings;
-    vs->bridges = xcalloc(n, sizeof *vs->bridges);
-    struct wanted_bridge *wb = &vs->bridges[vs->n_bridges++];
-    wb->name = xstrdup(cfg->integration_bridge);
-    wb->create = true;
-    wb->igmp = true;
-    wb->protocols = (cfg->firewall_driver == FW_OPENVSWITCH
-                     ? int_protocols_fw : int_protocols);
-    if (cfg->tunnel_types) {
-        wb = &vs->bridges[vs->n_bridges++];
-        wb->name = xstrdup(cfg->tunnel_bridge);
-        wb->create = true;
+    vs->bridges = xcalloc(cfg->n_bridges, sizeof *vs->bridges);
+    for (size_t i = 0; i < cfg->n_bridges; i++) {
+        const struct bridge_desc *desc = &cfg->bridges[i];
+        struct wanted_bridge *wb = &vs->bridges[vs->n_bridges++];
+        wb->name = xstrdup(desc->name);
         wb->protocols = int_protocols;
-    }
-    for (size_t i = 0; i < cfg->n_bridge_mappings; i++) {
-        wb = &vs->bridges[vs->n_bridges++];
-        wb->name = xstrdup(cfg->bridge_mappings[i].bridge);
-        wb->protocols = int_protocols;
-        wb->int_patch = vswitch_int_patch_name(wb->name);
-        wb->phy_patch = vswitch_phy_patch_name(wb->name);
+        switch (desc->role) {
+        case BRIDGE_INT:
+            wb->create = true;
+            wb->igmp = true;
+            wb->protocols = (cfg->firewall_driver == FW_OPENVSWITCH
+                             ? int_protocols_fw : int_protocols);
+            break;
+        case BRIDGE_TUN:
+            wb->create = true;
+            break;
+        case BRIDGE_PHYS:
+            wb->int_patch = xstrdup(desc->int_patch);
+            wb->phy_patch = xstrdup(desc->peer_patch);
+            break;
+        }
     }
     return vs;
 }

@@ -55,11 +55,6 @@ uint64_t vswitch_get_dpid(const struct vswitch *, const char *bridge);
 int vswitch_get_ofport(const struct vswitch *, const char *bridge,
                        const char *iface);
 
-/* Names of the interconnect ports for physical bridge 'bridge' (the
- * reference's int-<br>/phy-<br>, shortened with a hash past 15 characters).
- * The caller frees them. */
-char *vswitch_int_patch_name(const char *bridge);
-char *vswitch_phy_patch_name(const char *bridge);
 
 /* Allows (or not yet) the interconnect ports of physical bridge 'bridge'
  * to be linked to each other. */

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "agent-config.h"
+#include "agent/fw-driver.h"
 #include "agent/ports.h"
 #include "agent/tunnels.h"
 #include "fuzz-common.h"
@@ -193,7 +194,8 @@ scan(struct ports *ps, const struct json *bridges)
 
 /* A push, handed on as agent.c hands on the push of its topic. */
 static void
-push(struct ports *ps, const struct json *list, bool deleted)
+push(struct ports *ps, struct fw_driver *fw, const struct json *list,
+     bool deleted)
 {
     if (!ovo_array_n(list)) {
         return;
@@ -203,14 +205,9 @@ push(struct ports *ps, const struct json *list, bool deleted)
     if (!type) {
         return;
     }
+    fw_driver_push(fw, type, list, deleted);
     if (!strcmp(type, "Port")) {
         ports_push_ports(ps, list, deleted);
-    } else if (!strcmp(type, "SecurityGroup")) {
-        ports_push_security_groups(ps, list, deleted);
-    } else if (!strcmp(type, "SecurityGroupRule")) {
-        ports_push_security_group_rules(ps, list, deleted);
-    } else if (!strcmp(type, "AddressGroup")) {
-        ports_push_address_groups(ps, list, deleted);
     } else if (!strcmp(type, "Network") && !deleted) {
         for (size_t i = 0; i < ovo_array_n(list); i++) {
             const char *id = json_member_string(
@@ -240,10 +237,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         of_bridge_create(cfg->bridge_mappings[0].bridge, 3, &opts), NULL,
     };
     struct tunnels *ts = tunnels_create(cfg, vs, tun);
-    struct ports_bridges pb = {
-        .integ = integ, .tun = tun, .phys = phys, .tunnels = ts,
-    };
-    struct ports *ps = ports_create(cfg, vs, &pb);
+    struct ports_bridges pb = { .integ = integ, .tun = tun, .phys = phys };
+    struct ports_network_hooks hooks;
+    tunnels_network_hooks(ts, &hooks);
+    struct fw_driver *fw = fw_driver_create(cfg, integ);
+    struct ports *ps = ports_create(cfg, vs, &pb, fw, &hooks);
     struct rpc_settings settings = { .offline = true };
     struct rpc *rpc = rpc_create_with(cfg, &settings);
 
@@ -258,13 +256,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (bridges) {
             scan(ps, bridges);
         } else if (kind == FUZZ_DOC_PUSH) {
-            push(ps, list, deleted);
+            push(ps, fw, list, deleted);
         } else if (json_member(doc, "_msg_id")) {
             char *body = json_to_string(doc, 0);
             rpc_inject(rpc, rpc_reply_queue(rpc), body, strlen(body));
             free(body);
         }
         rpc_run(rpc);
+        fw_driver_run(fw, rpc);
         ports_run(ps, rpc);
         tunnels_run(ts);
     }
@@ -279,6 +278,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * down" to the ports before they go. */
     rpc_destroy(rpc);
     ports_destroy(ps);
+    fw_driver_destroy(fw);
     tunnels_destroy(ts);
     of_bridge_destroy(integ);
     of_bridge_destroy(tun);

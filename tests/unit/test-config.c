@@ -1168,7 +1168,7 @@ test_firewall_drivers(void)
 {
     static const struct {
         const char *content;
-        enum fw_driver driver;
+        enum firewall_kind driver;
     } cases[] = {
         { "[securitygroup]\n", FW_NOOP },
         { "[securitygroup]\nfirewall_driver =\n", FW_NOOP },

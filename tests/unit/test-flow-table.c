@@ -334,6 +334,225 @@ test_incremental(void)
     flow_table_destroy(ft);
 }
 
+/* The cookie of the first flow_mod of 'batch' with this table and in_port
+ * (0: any), as the switch would store it: 'new_cookie' for an add, the
+ * matched 'cookie' for a delete.  UINT64_MAX if there is none. */
+static uint64_t
+fm_cookie(const struct flow_batch *batch, uint16_t command, uint8_t table_id,
+          ofp_port_t in_port)
+{
+    const struct ofputil_flow_mod *fm;
+    LIST_FOR_EACH (fm, list_node, &batch->fms) {
+        if (fm->command != command || fm->table_id != table_id) {
+            continue;
+        }
+        if (in_port) {
+            struct match m;
+            minimatch_expand(&fm->match, &m);
+            if (m.flow.in_port.ofp_port != in_port) {
+                continue;
+            }
+        }
+        return ntohll(command == OFPFC_ADD ? fm->new_cookie : fm->cookie);
+    }
+    return UINT64_MAX;
+}
+
+/* Extensions own their flows under cookies of their own (the reference's
+ * OVSCookieBridge): reserved per owner prefix, never foreign. */
+static void
+test_reserved_cookies(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 0x1111, owned, 3);
+    uint64_t qos = flow_table_request_cookie(ft, "ext-qos:");
+    uint64_t fdb = flow_table_request_cookie(ft, "ext-fdb:");
+    check(qos && qos != UINT64_MAX && qos != 0x1111 && fdb && fdb != qos
+          && fdb != UINT64_MAX && fdb != 0x1111,
+          "reserved cookies: neither 0, nor all-ones, nor taken");
+    check(flow_table_request_cookie(ft, "ext-qos:") == qos
+          && flow_table_n_reserved(ft) == 2,
+          "asking again for a prefix gives the same cookie");
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_format_reserved(ft, &s);
+    check(strstr(ds_cstr(&s), "(ext-qos:)")
+          && strstr(ds_cstr(&s), "(ext-fdb:)"),
+          "the reserved cookies format with their prefixes");
+    ds_destroy(&s);
+
+    add(ft, "base", "table=0,priority=0,actions=goto_table:60");
+    add(ft, "ext-qos:p1", "table=60,priority=20,in_port=1,actions=drop");
+    add(ft, "ext-fdb:p2", "table=60,priority=20,in_port=2,actions=drop");
+    add(ft, "ext-qosx", "table=60,priority=20,in_port=3,actions=drop");
+    flow_table_installed_set_empty(ft);
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 4 && count_cmd(b, OFPFC_ADD) == 4,
+          "empty switch: four adds");
+    check(b && fm_cookie(b, OFPFC_ADD, 60, 1) == qos
+          && fm_cookie(b, OFPFC_ADD, 60, 2) == fdb,
+          "a prefixed owner's flows go out with its cookie");
+    check(b && fm_cookie(b, OFPFC_ADD, 0, 0) == 0x1111
+          && fm_cookie(b, OFPFC_ADD, 60, 3) == 0x1111,
+          "other owners' flows carry the table's cookie");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100), "then nothing");
+
+    /* The switch is read back: the extension's flows agree as they are. */
+    flow_table_installed_reset(ft);
+    installed(ft, 0x1111, "table=0,priority=0,actions=goto_table:60");
+    installed(ft, qos, "table=60,priority=20,in_port=1,actions=drop");
+    installed(ft, fdb, "table=60,priority=20,in_port=2,actions=drop");
+    installed(ft, 0x1111, "table=60,priority=20,in_port=3,actions=drop");
+    installed(ft, 0xdead, "table=60,priority=5,in_port=9,actions=drop");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE) == 1
+          && fm_cookie(b, OFPFC_DELETE, 0xff, 0) == 0xdead,
+          "read back: only the unknown cookie is deleted");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100) && flow_table_n_installed(ft) == 4,
+          "installed flows with reserved cookies survive the clean-up");
+
+    /* A reserved-cookie flow nobody wants is ours: deleted strictly. */
+    flow_table_installed_reset(ft);
+    installed(ft, 0x1111, "table=0,priority=0,actions=goto_table:60");
+    installed(ft, qos, "table=60,priority=20,in_port=1,actions=drop");
+    installed(ft, fdb, "table=60,priority=20,in_port=2,actions=drop");
+    installed(ft, 0x1111, "table=60,priority=20,in_port=3,actions=drop");
+    installed(ft, qos, "table=60,priority=20,in_port=4,actions=drop");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1
+          && fm_cookie(b, OFPFC_DELETE_STRICT, 60, 4) == qos && b->last,
+          "a stale flow under a reserved cookie: one strict delete");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100), "then nothing");
+
+    /* Incremental: the extension's changes cost what the agent's do. */
+    flow_table_clear_owner(ft, "ext-qos:p1");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1
+          && fm_cookie(b, OFPFC_DELETE_STRICT, 60, 1) == qos,
+          "an extension owner cleared: one strict delete by its cookie");
+    flow_batch_done(ft, b, true);
+    flow_table_destroy(ft);
+}
+
+/* A key moving from one owner to another with another cookie is added
+ * again, under the new cookie, in place. */
+static void
+test_cookie_change(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 0x1111, owned, 3);
+    uint64_t qos = flow_table_request_cookie(ft, "ext-qos:");
+    add(ft, "p1", "table=60,priority=20,in_port=1,actions=drop");
+    add(ft, "p2", "table=60,priority=20,in_port=2,actions=drop");
+    flow_table_installed_set_empty(ft);
+    settle(ft, 100);
+
+    flow_table_clear_owner(ft, "p1");
+    add(ft, "ext-qos:p1", "table=60,priority=20,in_port=1,actions=drop");
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_ADD) == 1
+          && fm_cookie(b, OFPFC_ADD, 60, 1) == qos,
+          "same flow, other owner's cookie: re-added, no delete");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100), "then nothing");
+
+    flow_table_clear_owner(ft, "ext-qos:p1");
+    add(ft, "p1", "table=60,priority=20,in_port=1,actions=drop");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && fm_cookie(b, OFPFC_ADD, 60, 1) == 0x1111,
+          "and back to the table's cookie");
+    flow_batch_done(ft, b, true);
+
+    /* An owner seen before its prefix was reserved moves to the cookie. */
+    add(ft, "ext-late:x", "table=60,priority=20,in_port=5,actions=drop");
+    settle(ft, 100);
+    uint64_t late = flow_table_request_cookie(ft, "ext-late:");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && fm_cookie(b, OFPFC_ADD, 60, 5) == late,
+          "a prefix reserved late: its owners' flows are re-added");
+    flow_batch_done(ft, b, true);
+    add(ft, "ext-late:x", "table=60,priority=20,in_port=6,actions=drop");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && fm_cookie(b, OFPFC_ADD, 60, 6) == late,
+          "and their new flows carry it");
+    flow_batch_done(ft, b, true);
+    check(flow_table_installed_seqno(ft) == flow_table_desired_seqno(ft),
+          "in sync");
+    flow_table_destroy(ft);
+}
+
+/* A restart draws every cookie afresh: the previous run's flows, the
+ * agent's and its extensions', are replaced in place by adds or deleted by
+ * their cookies once every desired flow is in. */
+static void
+test_restart_with_extension_cookies(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 0xbbbb, owned, 3);
+    uint64_t qos = flow_table_request_cookie(ft, "ext-qos:");
+    installed(ft, 0xaaaa, "table=0,priority=0,actions=goto_table:60");
+    installed(ft, 0xaaaa, "table=60,priority=9,in_port=7,actions=drop");
+    installed(ft, 0xeeee, "table=60,priority=20,in_port=1,actions=drop");
+    installed(ft, 0xeeee, "table=60,priority=20,in_port=8,actions=drop");
+    add(ft, "base", "table=0,priority=0,actions=goto_table:60");
+    add(ft, "ext-qos:p1", "table=60,priority=20,in_port=1,actions=drop");
+
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 2 && count_cmd(b, OFPFC_ADD) == 2 && !b->last,
+          "restart: the flows of both cookies are re-added first");
+    check(b && fm_cookie(b, OFPFC_ADD, 60, 1) == qos
+          && fm_cookie(b, OFPFC_ADD, 0, 0) == 0xbbbb,
+          "each under its new cookie");
+    flow_batch_done(ft, b, true);
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 2 && count_cmd(b, OFPFC_DELETE) == 2,
+          "then one delete per old cookie");
+    uint64_t c1 = b ? fm_cookie(b, OFPFC_DELETE, 0xff, 0) : 0;
+    check(c1 == 0xaaaa || c1 == 0xeeee, "by the old cookies");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100) && flow_table_n_installed(ft) == 2,
+          "two flows remain, under the new cookies");
+    flow_table_destroy(ft);
+}
+
+/* Reserved cookies change nothing for the agent's own flows' costs. */
+static void
+test_incremental_with_extensions(void)
+{
+    struct flow_table *ft = flow_table_create("br-tun", 9, owned, 3);
+    flow_table_request_cookie(ft, "ext-qos:");
+    flow_table_request_cookie(ft, "ext-fdb:");
+    for (int i = 1; i <= 100; i++) {
+        add_port_flow(ft, i, "drop");
+        char *f = xasprintf("table=60,priority=30,in_port=%d,actions=drop", i);
+        add(ft, "ext-qos:q", f);
+        free(f);
+    }
+    flow_table_installed_set_empty(ft);
+    settle(ft, 10000);
+    check(flow_table_n_installed(ft) == 200, "200 flows installed");
+
+    add_port_flow(ft, 5, "NORMAL");
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_ADD) == 1 && b->last
+          && fm_cookie(b, OFPFC_ADD, 60, 5) == 9,
+          "one agent flow changed: one add, under the table's cookie");
+    flow_batch_done(ft, b, true);
+    flow_table_clear_owner(ft, "p7");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1 && b->last,
+          "one agent flow removed: one delete");
+    flow_batch_done(ft, b, true);
+    add_port_flow(ft, 500, "drop");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_ADD) == 1 && b->last,
+          "one agent flow added: one add");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100)
+          && flow_table_installed_seqno(ft) == flow_table_desired_seqno(ft),
+          "in sync, nothing more");
+    flow_table_destroy(ft);
+}
+
 int
 main(void)
 {
@@ -344,5 +563,9 @@ main(void)
     test_restart_replaces_foreign_cookie();
     test_owners();
     test_incremental();
+    test_reserved_cookies();
+    test_cookie_change();
+    test_restart_with_extension_cookies();
+    test_incremental_with_extensions();
     return test_summary();
 }

@@ -195,6 +195,22 @@ test_port_flows(void)
     port_flows_dead(integ, "dead:a", 7);
     check_flows(integ, "table=0, priority=2,in_port=7 actions=drop\n",
                 "dead port drop");
+    flow_table_clear_owner(integ, "dead:a");
+
+    /* A port of a non-OpenFlow firewall under explicitly_egress_direct, as
+     * the reference's install_accepted_egress_direct_flow() writes it:
+     * local VLAN 3, the network's patch port 2, and without one. */
+    port_flows_egress_direct(integ, "port:e", 5, 3, "fa:16:3e:00:00:05", 2);
+    check_flows(integ,
+        "table=60, priority=9,in_port=5,dl_src=fa:16:3e:00:00:05 actions=set_field:0x3->reg6,resubmit(,61)\n"
+        "table=61, priority=12,dl_vlan=3,dl_dst=fa:16:3e:00:00:05 actions=strip_vlan,output:5\n"
+        "table=61, priority=12,reg6=0x3,dl_dst=fa:16:3e:00:00:05 actions=output:5\n"
+        "table=62, priority=10,in_port=5,dl_src=fa:16:3e:00:00:05,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00 actions=mod_vlan_vid:3,output:2\n",
+        "accepted egress direct flows as the reference writes them");
+    flow_table_clear_owner(integ, "port:e");
+    port_flows_egress_direct(integ, "port:e", 5, 3, "fa:16:3e:00:00:05", -1);
+    check(flow_table_n_desired(integ) == 3,
+          "no table 62 flow without a patch port");
 
     flow_table_destroy(integ);
     flow_table_destroy(tun);

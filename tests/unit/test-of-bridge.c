@@ -308,6 +308,7 @@ env_run(struct env *e)
 {
     of_listener_run(e->listener);
     of_bridge_run(e->ob, e->listener);
+    of_bridge_put(e->ob);
     switch_step(&e->sw);
 }
 
