@@ -221,6 +221,30 @@ agent_listen_pushes(struct agent *a)
     svec_destroy(&topics);
 }
 
+/* ports' port hooks, wired to the agent extensions. */
+static void
+agent_port_handle(void *a_, const char *port_id,
+                  const struct device_details *dd, const char *vif_name,
+                  int ofport, int lv)
+{
+    struct agent *a = a_;
+    struct extension_port ep = {
+        .port_id = port_id, .details = dd, .vif_name = vif_name,
+        .ofport = ofport, .local_vlan = lv,
+    };
+    extensions_handle_port(a->extensions, &ep);
+}
+
+static void
+agent_port_remove(void *a_, const char *port_id)
+{
+    struct agent *a = a_;
+    struct extension_port ep = {
+        .port_id = port_id, .ofport = -1, .local_vlan = -1,
+    };
+    extensions_delete_port(a->extensions, &ep);
+}
+
 /* After a reconnection or a "revived": what the server sent meanwhile may
  * be lost.  Every module that keeps the server's data asks again. */
 static void
@@ -342,6 +366,12 @@ agent_create(const struct agent_config *cfg)
                   "wired, and the server is not told about this agent");
     }
     a->extensions = agent_create_extensions(a);
+    struct ports_port_hooks port_hooks = {
+        .aux = a,
+        .handle = agent_port_handle,
+        .remove = agent_port_remove,
+    };
+    ports_set_port_hooks(a->ports, &port_hooks);
     if (a->rpc) {
         agent_listen_pushes(a);
     }
@@ -622,7 +652,8 @@ agent_wait(struct agent *a)
     }
     if (a->rpc) {
         rpc_wait(a->rpc);
-        if (a->tunnel_sync_needed && !a->tunnel_sync_busy
+        if (a->tunnels && a->cfg->local_ip && a->tunnel_sync_needed
+            && !a->tunnel_sync_busy
             && rpc_is_ready(a->rpc)) {
             poll_timer_wait_until(a->tunnel_sync_retry);
         }

@@ -137,6 +137,8 @@ struct port {
 
     bool down_first;            /* Lost its tag while up: report down
                                  * before anything else. */
+    bool readded;               /* Back on br-int after it left: the
+                                 * extensions hear remove() first. */
     enum report reported;       /* What the server last heard. */
     bool reporting;             /* A report for it in flight. */
 };
@@ -155,6 +157,7 @@ struct ports {
     struct port_cache *cache;   /* The server's Port objects, for details. */
     struct fw_driver *fw;       /* The firewall driver; agent owns it. */
     struct ports_network_hooks hooks;   /* Tunnel networks; agent's. */
+    struct ports_port_hooks port_hooks; /* Agent extensions; agent's. */
 
     unsigned int idl_seqno;
     bool scanned_once;
@@ -245,6 +248,20 @@ ports_create(const struct agent_config *cfg, struct vswitch *vs,
     sset_init(&ps->first_pass);
     ps->refresh_tunnels = true;
     return ps;
+}
+
+void
+ports_set_port_hooks(struct ports *ps, const struct ports_port_hooks *hooks)
+{
+    ps->port_hooks = *hooks;
+}
+
+static void
+port_hook_remove(struct ports *ps, const struct port *p)
+{
+    if (ps->port_hooks.remove && !p->ancillary) {
+        ps->port_hooks.remove(ps->port_hooks.aux, p->id);
+    }
 }
 
 static void
@@ -543,14 +560,22 @@ port_apply_details(struct ports *ps, struct port *p,
         port_set_state(ps, p, PORT_MARK_UP);
         return;
     }
+    if (p->readded) {
+        p->readded = false;
+        port_hook_remove(ps, p);
+    }
     if (!dd->admin_state_up) {
         VLOG_INFO("port %s (%s): administratively down",
                   log_safe(p->id), log_safe(p->name));
         port_dead(ps, p);
         port_set_state(ps, p, PORT_MARK_DOWN);
-        return;
+    } else {
+        port_wire(ps, p);
     }
-    port_wire(ps, p);
+    if (ps->port_hooks.handle) {
+        ps->port_hooks.handle(ps->port_hooks.aux, p->id, &p->details,
+                              p->name, p->ofport, p->net ? p->net->lv : -1);
+    }
 }
 
 /* 'p' changed: its details are fetched again.  A pull already in flight
@@ -616,14 +641,30 @@ ports_scan_bridge(struct ports *ps, const struct ovsrec_bridge *br,
                 VLOG_INFO("port %s (%s): added, ofport %d",
                           log_safe(id), log_safe(p->name),
                           p->ofport);
-            } else if (p->state == PORT_GONE) {
-                /* Came back while its removal was being reported. */
-                port_touch(ps, p);
-            } else if (p->ofport != iface->ofport[0]) {
-                VLOG_INFO("port %s (%s): ofport %d -> %"PRId64,
-                          log_safe(id), log_safe(p->name),
-                          p->ofport, iface->ofport[0]);
-                p->ofport = iface->ofport[0];
+            } else if (p->state == PORT_GONE
+                       || strcmp(p->name, port->name)
+                       || p->ofport != iface->ofport[0]) {
+                /* Came back while its removal was being reported, or the
+                 * VIF was plugged again under another name or ofport: the
+                 * port is wired again as what it is now. */
+                if (strcmp(p->name, port->name)) {
+                    VLOG_INFO("port %s (%s): now %s", log_safe(id),
+                              log_safe(p->name), log_safe(port->name));
+                    if (p->state != PORT_GONE) {
+                        vswitch_forget_port(ps->vs, p->name);
+                    }
+                    free(p->name);
+                    p->name = xstrdup(port->name);
+                }
+                if (p->ofport != iface->ofport[0]) {
+                    VLOG_INFO("port %s (%s): ofport %d -> %"PRId64,
+                              log_safe(id), log_safe(p->name),
+                              p->ofport, iface->ofport[0]);
+                    p->ofport = iface->ofport[0];
+                }
+                if (p->state == PORT_GONE) {
+                    p->readded = true;
+                }
                 port_touch(ps, p);
             } else if (!ancillary && p->state == PORT_UP && p->net
                        && (port->n_tag != 1
@@ -695,6 +736,7 @@ ports_scan_rows(struct ports *ps, const struct ovsrec_bridge *const *brs,
             port_set_state(ps, p, PORT_GONE);
             p->down_first = false;      /* Its down report covers it. */
             sset_find_and_delete(&ps->down_first, p->id);
+            port_hook_remove(ps, p);
             char *o = owner("port", p);
             flow_table_clear_owner(of_bridge_flows(ps->br.integ), o);
             free(o);
@@ -1136,6 +1178,7 @@ ports_port_delete(struct ports *ps, const char *port_id)
         network_unbind(ps, p);
         fw_driver_remove_port(ps->fw, p->id);
         port_set_state(ps, p, PORT_DEAD);
+        port_hook_remove(ps, p);
     }
 }
 

@@ -31,7 +31,11 @@
  *   any state --left br-int--> GONE --reported down--> freed
  *   GONE --back on br-int--> FETCH
  *
- * A push that changes nothing sends the port back to the state it left.
+ * A push that reaches a port and changes nothing it is wired by sends it
+ * back to the state it left (the port cache drops the Port pushes that
+ * change nothing before they get here; a Network push reaches each of its
+ * ports).  A port plugged again under another name or ofport, or back
+ * while it was GONE, goes through FETCH again as what it is now.
  * A port whose tag was lost while UP is reported down first ("down
  * first"), then goes through FETCH again.  A report in flight is a flag
  * beside the state: a port never has two, and the answer moves the port
@@ -48,6 +52,7 @@
 
 struct json;
 struct agent_config;
+struct device_details;
 struct ds;
 struct fw_driver;
 struct of_bridge;
@@ -82,11 +87,25 @@ struct ports_network_hooks {
     void (*fdb_answered)(void *aux, const char *net_id);
 };
 
+/* What ports tells the agent extensions of its ports (agent wires it to
+ * extensions.h), where the reference calls its extension manager: handle()
+ * once a port's details are applied (wired, or admin down), remove() when
+ * it leaves br-int, is deleted on the server, or comes back to br-int
+ * (before its handle()). */
+struct ports_port_hooks {
+    void *aux;
+    void (*handle)(void *aux, const char *port_id,
+                   const struct device_details *, const char *vif_name,
+                   int ofport, int lv);
+    void (*remove)(void *aux, const char *port_id);
+};
+
 /* 'fw' is the firewall driver (agent owns it); 'hooks' may be NULL. */
 struct ports *ports_create(const struct agent_config *, struct vswitch *,
                            const struct ports_bridges *, struct fw_driver *,
                            const struct ports_network_hooks *hooks);
 void ports_destroy(struct ports *);
+void ports_set_port_hooks(struct ports *, const struct ports_port_hooks *);
 
 /* 'rpc' may be NULL (no transport_url) or not ready: ports are then found
  * and remembered but not wired. */
