@@ -75,7 +75,7 @@ struct agent {
 };
 
 /* The server's resource pushes the agent follows, as the reference does
- * (rpc-wire §4.4): ports and networks, and what the firewall driver
+ * (docs/wire.md §6.1): ports and networks, and what the firewall driver
  * follows (fw-driver.h).  The legacy port-update, port-delete and
  * network-update casts carry nothing these do not, and the reference does
  * not consume them either. */

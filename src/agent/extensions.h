@@ -18,11 +18,12 @@
  * What is called, and when (the reference's order):
  *
  *   start:  for each extension, in order: alloc, consume_api, initialize;
- *           then one fanout consumer per resource type the extensions
- *           follow (neutron-vo-<type>-<version>)
- *   ports:  handle_port when a port is wired or its details change;
- *           delete_port when it leaves br-int, is unbound here, or is
- *           re-added (delete then handle)
+ *           then agent subscribes to the push topic of each resource type
+ *           the extensions follow (neutron-vo-<type>-<version>)
+ *   ports:  handle_port once a port's details are applied (wired, or
+ *           admin down), and again when they change; delete_port when it
+ *           leaves br-int, is deleted on the server, or comes back to
+ *           br-int (delete, then handle) (ports.h's ports_port_hooks)
  *   server: push, for each push of a resource type it follows
  *   loop:   run, wait (each optional)
  *   stop:   destroy

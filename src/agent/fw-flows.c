@@ -160,7 +160,7 @@ void
 fw_flows_init(struct flow_table *ft, const char *owner)
 {
     /* These go out as single OpenFlow 1.0 flow_mods in the reference,
-     * which carry the reset_counts flag (spec §5.9). */
+     * which carry the reset_counts flag (docs/pipeline.md §7.7). */
     enum ofputil_flow_mod_flags rc = OFPUTIL_FF_RESET_COUNTS;
     static const int drops[] = { OFT_OVS_FIREWALL_TABLES };
     for (size_t i = 0; i < ARRAY_SIZE(drops); i++) {
@@ -249,7 +249,8 @@ egress_direct(struct flow_table *ft, const char *owner,
         "actions=output:%d", OFT_ACCEPTED_EGRESS_TRAFFIC_NORMAL_TABLE, p->lv,
         p->mac, p->ofport);
     if (p->egress_direct >= 0) {
-        /* mod_vlan_vid in a bundle: push_vlan and set_field (§5.9). */
+        /* mod_vlan_vid in a bundle: push_vlan and set_field
+         * (docs/pipeline.md §7.7). */
         add(ft, owner, 0, "table=%d,priority=10,reg6=%d,dl_src=%s,"
             "dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,"
             "actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:%d",

@@ -1,6 +1,6 @@
 /*
  * fw-flows: the flows of the openvswitch (conntrack) firewall, as the
- * 21.0 reference writes them on br-int (ovs-pipeline spec §5).
+ * 21.0 reference writes them on br-int (docs/pipeline.md §7).
  *
  * The tables: 60 sorts a packet into a port's egress (71) or ingress (81)
  * pipeline and loads reg5 (the port's ofport) and reg6 (the network's
@@ -56,24 +56,27 @@ struct fw_rule {
     uint32_t conj_id;
 };
 
-/* The firewall's flows that belong to no port (§5.2): the drops at the
- * bottom of each table and the accept chain.  Installed once. */
+/* The firewall's flows that belong to no port (docs/pipeline.md §7.2):
+ * the drops at the bottom of each table and the accept chain.  Installed
+ * once. */
 void fw_flows_init(struct flow_table *, const char *owner);
 
-/* The base flows of a filtered port (§5.3): tables 60, 71, 73, 81, 94 and
- * the tracked bases of 72 and 82.  'ethertypes' are the permitted
- * ethertypes of [securitygroup] ("0x..." strings; others are skipped). */
+/* The base flows of a filtered port (docs/pipeline.md §7.3): tables 60,
+ * 71, 73, 81, 94 and the tracked bases of 72 and 82.  'ethertypes' are
+ * the permitted ethertypes of [securitygroup] ("0x..." strings; others
+ * are skipped). */
 void fw_flows_port_base(struct flow_table *, const char *owner,
                         const struct fw_port *,
                         char *const *ethertypes, size_t n_ethertypes);
 
 /* The pass-through of a port without port security, or of a trusted
- * (network:*) port (§5.7). */
+ * (network:*) port (docs/pipeline.md §7.6). */
 void fw_flows_port_unfiltered(struct flow_table *, const char *owner,
                               const struct fw_port *);
 
-/* The rule flows of a port (§5.4, and the port's side of §5.5), for its
- * rules in the order of its groups and of each group's rules. */
+/* The rule flows of a port (docs/pipeline.md §7.4, and the port's side
+ * of §7.5), for its rules in the order of its groups and of each group's
+ * rules. */
 void fw_flows_port_rules(struct flow_table *, const char *owner,
                          const struct fw_port *,
                          const struct fw_rule *, size_t n_rules);

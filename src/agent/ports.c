@@ -202,6 +202,10 @@ port_set_state(struct ports *ps, struct port *p, enum port_state new)
     ovs_list_push_back(&ps->states[new], &p->state_node);
     ps->n_in_state[new]++;
     p->state = new;
+    if (new == PORT_DEAD) {
+        /* Nothing more to do for it: the first pass need not wait. */
+        sset_find_and_delete(&ps->first_pass, p->id);
+    }
 }
 
 static struct port *

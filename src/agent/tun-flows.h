@@ -1,6 +1,6 @@
 /*
  * tun-flows: tunnel ports and the br-tun flows that lead to them, as the
- * 21.0 reference names and writes them (ovs-pipeline spec §2.3, §4.7).
+ * 21.0 reference names and writes them (docs/pipeline.md §1.3, §6).
  *
  * A tunnel port is named after its type and remote address
  * ("vxlan-c0000214"); br-tun sends what arrives on it to the table of its

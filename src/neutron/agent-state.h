@@ -1,6 +1,6 @@
 /*
  * agent-state: the agent's heartbeat, report_state, as the reference sends
- * it (rpc-wire §3.2, §5.2-5.3).
+ * it (docs/wire.md §5.2, §8.1).
  *
  * Layer: Neutron wire API.  Reports every report_interval seconds, at once
  * when asked (after an OVS restart), with start_flag until the first full

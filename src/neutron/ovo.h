@@ -1,7 +1,7 @@
 /*
  * ovo: reading oslo.versionedobjects primitives, the form in which the
  * server's bulk_pull answers and resource pushes carry Neutron objects
- * (rpc-wire §4.4): {"versioned_object.name": TYPE,
+ * (docs/wire.md §4.6): {"versioned_object.name": TYPE,
  * "versioned_object.data": {field: value, ...}, ...}, nested objects being
  * primitives themselves and unset fields absent.
  *

@@ -1,6 +1,6 @@
 /*
  * plugin-api: the Neutron server's plugin RPC API as the agent uses it
- * (rpc-wire §3): device details, device up/down reports, tunnel sync,
+ * (docs/wire.md §5): device details, device up/down reports, tunnel sync,
  * resource pulls and the agent heartbeat.
  *
  * Layer: Neutron wire API, above the RPC session (rpc.h), below the agent
@@ -70,7 +70,7 @@ uint64_t plugin_tunnel_sync(struct rpc *, const char *host,
                             const char *tunnel_ip, const char *tunnel_type,
                             plugin_tunnel_sync_cb *, void *aux);
 
-/* bulk_pull (rpc-wire §3.8) of the objects of 'resource_type' (at
+/* bulk_pull (docs/wire.md §5.4) of the objects of 'resource_type' (at
  * 'version') whose 'field' is one of 'values'.  On success 'result' is the
  * array of object primitives; the callee keeps nothing of it. */
 typedef void plugin_pull_cb(void *aux, const char *error,

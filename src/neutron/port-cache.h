@@ -5,7 +5,7 @@
  * The 21.x reference agent does not ask the server for port details: it
  * keeps the server's Port objects in a cache, filled by bulk_pull when a
  * port is first seen and kept current by the neutron-vo-Port pushes the
- * server sends on every change (rpc-wire §3.8, §4.4), and computes the
+ * server sends on every change (docs/wire.md §5.4, §6.2), and computes the
  * details from it.  ovsagent does the same, so that wiring a port the
  * server has already announced costs no round trip to the server.
  *

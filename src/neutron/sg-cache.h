@@ -4,9 +4,9 @@
  *
  * Fed, as the 21.x reference's cache is, by bulk_pull answers and by the
  * neutron-vo-SecurityGroup-1.5 and neutron-vo-SecurityGroupRule-1.2 pushes
- * (rpc-wire §3.8, §4.4).  A SecurityGroup object carries all its rules; a
- * SecurityGroupRule push adds, changes or deletes one.  Deleting a group
- * pushes no rule deletions, so its rules go with it here.
+ * (docs/wire.md §5.4, §6.2).  A SecurityGroup object carries all its
+ * rules; a SecurityGroupRule push adds, changes or deletes one.  Deleting
+ * a group pushes no rule deletions, so its rules go with it here.
  *
  * Layer: Neutron state (no I/O, no logging above debug).
  */

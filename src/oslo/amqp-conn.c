@@ -278,7 +278,7 @@ amqp_decl_flags(const struct amqp_options *opts, enum amqp_decl_kind kind,
 {
     memset(f, 0, sizeof *f);
 
-    /* rpc-wire §1.4: quorum queues are durable whatever
+    /* docs/wire.md §3.3: quorum queues are durable whatever
      * amqp_durable_queues says, and so is the control exchange then. */
     bool durable = opts->durable || opts->quorum;
 
@@ -319,7 +319,8 @@ amqp_decl_flags(const struct amqp_options *opts, enum amqp_decl_kind kind,
 
     case AMQP_DECL_FANOUT_QUEUE:
     case AMQP_DECL_REPLY_QUEUE:
-        /* Never durable, never quorum, always expiring (rpc-wire §1.3). */
+        /* Never durable, never quorum, always expiring (docs/wire.md
+         * §3.2). */
         if (opts->ha) {
             add_str_arg(f, "x-ha-policy", "all");
         }
@@ -688,7 +689,7 @@ declare_exchange(struct amqp_conn *c, const char *name,
     amqp_rpc_reply_t r = amqp_get_rpc_reply(c->conn);
     c->last_tx = c->last_rx = time_msec();
     if (kind == AMQP_DECL_CONTROL_EXCHANGE && is_precondition_failed(r)) {
-        /* rpc-wire §1.5: the services that declared it first win; use it
+        /* docs/wire.md §3.4: the services that declared it first win; use it
          * as it is rather than never connecting. */
         VLOG_ERR_RL(&rl, "exchange %s exists with other flags than "
                     "[oslo_messaging_rabbit] asks for (durable=%s, "
@@ -800,7 +801,7 @@ declare_pending(struct amqp_conn *c)
     return NULL;
 }
 
-/* The client properties oslo.messaging sends (rpc-wire §1.1): the
+/* The client properties oslo.messaging sends (docs/wire.md §2.2): the
  * capabilities make the broker tell us when a consumed queue is deleted
  * (basic.cancel) and when it blocks publishers. */
 static char *
@@ -1013,7 +1014,7 @@ inbound_complete(struct amqp_conn *c)
     }
 
     if (!in->is_return && c->state == AMQP_CONN_READY) {
-        /* Acknowledged whatever it held, as oslo does (rpc-wire §1.7): a
+        /* Acknowledged whatever it held, as oslo does (docs/wire.md §3.6): a
          * message we cannot use must not come back again and again. */
         int status = amqp_basic_ack(c->conn, CHANNEL, in->delivery_tag, 0);
         c->last_tx = time_msec();
@@ -1372,7 +1373,7 @@ amqp_conn_publish(struct amqp_conn *c, const char *exchange, bool fanout,
         }
     }
 
-    /* rpc-wire §1.6: exactly what kombu sends. */
+    /* docs/wire.md §3.5: exactly what kombu sends. */
     amqp_basic_properties_t props;
     memset(&props, 0, sizeof props);
     props._flags = (AMQP_BASIC_CONTENT_TYPE_FLAG

@@ -56,7 +56,7 @@ struct amqp_url {
 };
 
 /* Parses "rabbit://user:pass@host:port[,user:pass@host:port...]/vhost"
- * (rpc-wire §1.1) into 'u'.  Returns NULL, and 'u' must be released with
+ * (docs/wire.md §2.1) into 'u'.  Returns NULL, and 'u' must be released with
  * amqp_url_destroy(), or a malloc'd error, which never contains a
  * password, and 'u' is left empty. */
 char *amqp_url_parse(const char *url, struct amqp_url *u);
@@ -65,7 +65,7 @@ void amqp_url_destroy(struct amqp_url *);
 /* Options. */
 
 /* The [oslo_messaging_rabbit] options that shape the connection and the
- * declarations (rpc-wire §1.4). */
+ * declarations (docs/wire.md §3.3). */
 struct amqp_options {
     bool durable;               /* amqp_durable_queues. */
     bool auto_delete;           /* amqp_auto_delete. */
@@ -90,7 +90,7 @@ struct amqp_options {
 /* Fills 'opts' with oslo.messaging's defaults. */
 void amqp_options_init(struct amqp_options *opts);
 
-/* Declarations (rpc-wire §1.2-1.4, §6). */
+/* Declarations (docs/wire.md §3.1-3.3). */
 
 enum amqp_decl_kind {
     AMQP_DECL_CONTROL_EXCHANGE, /* "neutron", topic. */

@@ -2,7 +2,7 @@
  * oslo-msg: oslo.messaging envelope and messages.  See oslo-msg.h.
  *
  * What the Python peers send and expect is described field by field in
- * rpc-wire §2; the comments below name the subsection each rule comes
+ * docs/wire.md §4; the comments below name the subsection each rule comes
  * from.  JSON goes only through the OVS JSON API, and every member read
  * from a peer's message is type-checked before use.
  */
@@ -61,9 +61,10 @@ oslo_msg_utc_time(char sep)
 }
 
 /* Adds the request context of the reference agent, an admin context
- * without a user (rpc-wire §2.3), as the flattened "_context_*" members.
- * Only is_admin matters to the server; the rest is there so that the
- * server logs and traces our requests as it does the reference's. */
+ * without a user (docs/wire.md §4.3), as the flattened "_context_*"
+ * members.  Only is_admin matters to the server; the rest is there so
+ * that the server logs and traces our requests as it does the
+ * reference's. */
 static void
 add_context(struct json *msg, const struct oslo_msg_ids *ids)
 {
@@ -115,7 +116,7 @@ oslo_msg_request(const char *method, const struct json *args,
     if (version) {
         json_object_put_string(msg, "version", version);
     }
-    /* rpc-wire §2.2: the key is sent only for a non-null namespace. */
+    /* docs/wire.md §4.2: the key is sent only for a non-null namespace. */
     if (namespace) {
         json_object_put_string(msg, "namespace", namespace);
     }
@@ -235,7 +236,7 @@ oslo_msg_decode(const void *body, size_t size, struct json **msgp)
         return error;
     }
 
-    /* rpc-wire §2.1: without both envelope keys, the object itself is the
+    /* docs/wire.md §4.1: without both envelope keys, the object itself is the
      * message (the pre-envelope form, which oslo still accepts). */
     const struct json *version = json_member(outer, "oslo.version");
     const struct json *inner = json_member(outer, "oslo.message");
@@ -390,7 +391,7 @@ oslo_msg_parse_reply(const struct json *msg, struct oslo_reply *reply)
         reply->result = result && result->type != JSON_NULL ? result : NULL;
     }
 
-    /* rpc-wire §2.4: exactly what oslo's ReplyWaiter does.  A message
+    /* docs/wire.md §4.4: exactly what oslo's ReplyWaiter does.  A message
      * without "ending" is not the last one: either the first half of the
      * legacy two-part reply or a call-monitor keep-alive. */
     reply->ending = json_truthy(json_member(msg, "ending"));

@@ -1,5 +1,5 @@
 /*
- * oslo-msg: the oslo.messaging wire format (rpc-wire §2): the "2.0"
+ * oslo-msg: the oslo.messaging wire format (docs/wire.md §4): the "2.0"
  * envelope around a message that is JSON-encoded a second time, requests
  * (calls and casts) with the flattened request context, replies, and the
  * serialized exceptions that failure replies carry.
@@ -29,7 +29,7 @@ struct oslo_msg_ids {
 /* Returns the inner message of a request: 'method', a copy of 'args' (a
  * JSON object, borrowed), 'version' and 'namespace' (each omitted when
  * NULL), a fresh _unique_id and the admin context the reference agent
- * sends (rpc-wire §2.3).  A non-NULL 'reply_q' makes it a call, with
+ * sends (docs/wire.md §4.3).  A non-NULL 'reply_q' makes it a call, with
  * _msg_id, _reply_q and a null _timeout.  'ids' may be NULL.  The caller
  * owns the result. */
 struct json *oslo_msg_request(const char *method, const struct json *args,
@@ -74,8 +74,8 @@ struct oslo_request {
  * call without a reply queue, ...). */
 char *oslo_msg_parse_request(const struct json *msg, struct oslo_request *);
 
-/* One decoded reply message (rpc-wire §2.4).  A call may receive several:
- * it is complete at the first one with 'ending' true. */
+/* One decoded reply message (docs/wire.md §4.4).  A call may receive
+ * several: it is complete at the first one with 'ending' true. */
 struct oslo_reply {
     const char *msg_id;         /* Points into the message. */
     const struct json *result;  /* Into the message; NULL if absent/null. */
@@ -90,8 +90,9 @@ char *oslo_msg_parse_reply(const struct json *msg, struct oslo_reply *);
 void oslo_reply_destroy(struct oslo_reply *);
 
 /* Returns a malloc'd one-line description "Class: message" of 'failure',
- * the serialized exception of a failure reply (rpc-wire §2.5).  Malformed
- * failures are described as "RemoteError: ..." with their text. */
+ * the serialized exception of a failure reply (docs/wire.md §4.5).
+ * Malformed failures are described as "RemoteError: ..." with their
+ * text. */
 char *oslo_msg_describe_failure(const char *failure);
 
 /* A fresh uuid4 as 32 lower-case hex digits, malloc'd. */

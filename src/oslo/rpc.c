@@ -41,7 +41,7 @@ VLOG_DEFINE_THIS_MODULE(rpc);
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 /* How many _unique_ids of requests to remember for duplicate detection:
- * oslo's listeners remember 16 (rpc-wire §1.7). */
+ * oslo's listeners remember 16 (docs/wire.md §3.6). */
 #define N_UNIQUE_IDS 16
 
 /* A call waiting for its reply ('calls') or for its callback to run
@@ -162,7 +162,7 @@ rpc_create_with(const struct agent_config *cfg,
     free(uuid);
 
     /* One reply queue for the life of the process, consumed from the
-     * start (rpc-wire §1.3: it expires only without a consumer). */
+     * start (docs/wire.md §3.2: it expires only without a consumer). */
     char *id = oslo_msg_new_id();
     rpc->reply_q = xasprintf("reply_%s", id);
     free(id);
@@ -233,7 +233,7 @@ rpc_destroy(struct rpc *rpc)
         return;
     }
     if (rpc->conn) {
-        /* rpc-wire §1.3: a clean exit takes its fanout queues along, or
+        /* docs/wire.md §3.2: a clean exit takes its fanout queues along, or
          * they would collect broadcasts for half an hour. */
         amqp_conn_delete_fanout_queues(rpc->conn);
         amqp_conn_destroy(rpc->conn);
@@ -273,7 +273,7 @@ find_call(const struct rpc *rpc, const char *msg_id)
     return NULL;
 }
 
-/* One message on the reply queue (rpc-wire §2.4). */
+/* One message on the reply queue (docs/wire.md §4.4). */
 static void
 handle_reply(struct rpc *rpc, const struct json *msg)
 {
@@ -366,7 +366,7 @@ handle_request(struct rpc *rpc, const struct listener *l, const char *queue,
         return;
     }
     if (req.msg_id) {
-        /* The server only casts to agents (rpc-wire §4); a caller that
+        /* The server only casts to agents (docs/wire.md §3.6); a caller that
          * waits for us will time out. */
         VLOG_DBG_RL(&rl, "%s: %s is a call; handled as a cast, no reply",
                     queue, log_safe(req.method));
@@ -517,7 +517,7 @@ rpc_call(struct rpc *rpc, const char *topic, const char *method,
     json_destroy(args);
     rpc->n_calls++;
     /* The expiration makes the broker drop a request nobody took before
-     * the caller gave up on it (rpc-wire §1.6). */
+     * the caller gave up on it (docs/wire.md §3.5). */
     if (rpc->offline) {
         /* Waits for rpc_inject(). */
     } else if (!rpc->conn
@@ -602,7 +602,7 @@ rpc_listen(struct rpc *rpc, const char *topic, rpc_request_cb *cb, void *aux)
     }
 
     /* The three queues an oslo.messaging server declares for a topic
-     * (rpc-wire §1.3), as the reference agent does: the shared queue
+     * (docs/wire.md §3.2), as the reference agent does: the shared queue
      * (nothing is sent there for agent topics, declared for parity), the
      * host queue (l2pop's targeted casts) and a fanout queue of this
      * process's own. */

@@ -96,7 +96,7 @@ typedef void rpc_request_cb(void *aux, const char *topic,
 
 /* Consumes 'topic' the way an oslo.messaging RPC server does: the queues
  * '<topic>', '<topic>.<host>' and a fanout queue
- * '<topic>_fanout_<uuid>', as the spec's declarations say.  Call before the
+ * '<topic>_fanout_<uuid>', as docs/wire.md §3.2 says.  Call before the
  * first rpc_run(); re-declared on every reconnection. */
 void rpc_listen(struct rpc *, const char *topic, rpc_request_cb *cb,
                 void *aux);

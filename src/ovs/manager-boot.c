@@ -86,7 +86,13 @@ manager_boot_start(struct manager_boot *mb)
 {
     const char *path = mb->unix_remote + 5;
     if (access(path, R_OK | W_OK)) {
-        if (!mb->warned) {
+        if (errno == ENOENT) {
+            /* No socket at all: ovsdb-server is not running (stopped, or
+             * restarting).  Nothing for the operator to fix here. */
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+            VLOG_WARN_RL(&rl, "ovsdb-server answers neither over TCP nor "
+                         "on %s: not running?  Waiting for it", path);
+        } else if (!mb->warned) {
             VLOG_ERR("cannot reach ovsdb-server over TCP, and cannot open %s "
                      "(%s) to create the Manager record that makes it "
                      "listen there; run \"ovs-vsctl set-manager %s\" or let "

@@ -239,7 +239,7 @@ peer_stop same
 
 # The broker already has a non-durable exchange "neutron"; a client
 # configured for durable queues cannot declare it so, and goes on with the
-# existing one (rpc-wire §1.5).
+# existing one (docs/wire.md §3.4).
 cat > "$SANDBOX/durable.conf" <<EOF
 [DEFAULT]
 transport_url = $URL

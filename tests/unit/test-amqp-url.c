@@ -2,7 +2,7 @@
  * Unit tests of the pure parts of the AMQP connection
  * (src/oslo/amqp-conn.c): transport_url parsing, the declaration flags
  * for every combination of the [oslo_messaging_rabbit] options of
- * rpc-wire §1.4, the reconnection back-off schedule and the heartbeat
+ * docs/wire.md §3.3, the reconnection back-off schedule and the heartbeat
  * decisions, driven by scripted times.
  */
 #include <config.h>
@@ -155,7 +155,8 @@ static const char *const kind_names[] = {
     [AMQP_DECL_REPLY_QUEUE] = "reply queue",
 };
 
-/* The rules of rpc-wire §1.2-1.4 as a reference, stated kind by kind. */
+/* The rules of docs/wire.md §3.1-3.3 as a reference, stated kind by
+ * kind. */
 static char *
 expected_flags(bool d, bool a, bool q, bool h, int ttl,
                enum amqp_decl_kind kind)

@@ -6,7 +6,7 @@
  *    exactly what Python decoded, and every reply to what its caller got;
  *  - the requests we encode are, member for member, the reference
  *    agent's, when given the same ids;
- *  - the reply forms of rpc-wire §2.4 and failures of §2.5;
+ *  - the reply forms of docs/wire.md §4.4 and failures of §4.5;
  *  - malformed input of every kind is an error, never a crash (including
  *    every truncation and many corruptions of a real message).
  *
@@ -387,7 +387,7 @@ test_replies(void)
     oslo_reply_destroy(&r);
     json_destroy(msg);
 
-    /* rpc-wire §2.5, the authentic example. */
+    /* docs/wire.md §4.5: a ValueError as the server sends it. */
     error = parse_reply_text(
         "{\"result\": null, \"failure\": \"{\\\"class\\\": \\\"ValueError\\\","
         " \\\"module\\\": \\\"builtins\\\", \\\"message\\\": \\\"bad thing\\\","

@@ -1,8 +1,8 @@
 /*
  * Unit tests of tun-flows: tunnel port names, Interface options and the
- * br-tun l2population flows, against the reference's (spec §2.3 and the
- * dump taken after an FDB add for remote 192.0.2.20 on VXLAN network 100,
- * local VLAN 1, tunnel ofport 2).
+ * br-tun l2population flows, against the reference's (docs/pipeline.md
+ * §1.3 and §6, and the dump taken after an FDB add for remote 192.0.2.20
+ * on VXLAN network 100, local VLAN 1, tunnel ofport 2).
  */
 #include <config.h>
 
