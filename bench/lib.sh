@@ -8,12 +8,21 @@
 # host name, so that neutron-server sees one hypervisor whose agent is
 # swapped, as an operator would swap it.
 #
-# Each agent runs in a cpuacct cgroup of its own, so that its CPU time and
-# its resident memory include every helper process it starts: the
-# reference's privsep daemons (which detach from it) and its ovsdb-client
-# monitor, and any process that has already exited.
+# Each agent runs in a cgroup of its own, so that its CPU time and its
+# resident memory include every helper process it starts: the reference's
+# privsep daemons (which detach from it) and its ovsdb-client monitor, and
+# any process that has already exited.  The cgroup is made in cgroup v1's
+# cpuacct hierarchy where one is mounted, otherwise in cgroup v2's unified
+# hierarchy (Debian 12 mounts only that one): see bench_cgroot.
+#
+# The Networking API helpers (api, new_net, new_port, port_status, tap_of)
+# are tests/system/lib-neutron.sh's, which the system tests share.
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=tests/system/lib-neutron.sh
+. "$top/tests/system/lib-neutron.sh"
+# The benchmarks' API calls (long lists of ports among them) may take 60 s.
+API_MAX_TIME=60
 BENCH_DIR=${BENCH_DIR:-/var/tmp/ovsagent-bench}
 BENCH_NS=${BENCH_NS:-ovsagent-bench}
 BENCH_HOST=${BENCH_HOST:-bench-hv1}
@@ -21,7 +30,6 @@ BENCH_UPLINK=${BENCH_UPLINK:-bn-uplink}
 BENCH_UPLINK_NET=${BENCH_UPLINK_NET:-198.18.78}   # a /30 at .0
 BENCH_DB_PORT=6640
 BENCH_OF_PORT=6633
-CGROOT=/sys/fs/cgroup/cpuacct
 BENCH_CGROUP=${BENCH_CGROUP:-ovsagent-bench}
 PY=/usr/bin/python3
 # A project of each run's own: its default security group then has only
@@ -107,12 +115,6 @@ with kombu.Connection(sys.argv[1].replace("rabbit://", "amqp://")) as c:
         kombu.Exchange(t + "_fanout", type="fanout", durable=False,
                        auto_delete=True, channel=ch).declare()
 EOF
-}
-
-api() {     # api METHOD PATH [JSON]: the Networking API (noauth, admin)
-    curl -sS --max-time 60 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
-        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
-        -H "Content-Type: application/json" ${3:+-d "$3"}
 }
 
 # agent_alive_since TIME: the host's agent record is alive and was
@@ -206,6 +208,36 @@ firewall_driver = $1
 EOF
 }
 
+# --- the agents' cgroups --------------------------------------------------------
+
+# bench_cgroot: sets CGROOT, the directory under which the agents' cgroups
+# are made, and CGVER, 1 or 2, the cgroup version there, chosen at run time:
+#   1  the cgroup v1 hierarchy with the cpuacct controller, where mounted
+#      (alone or with cpu, as /sys/fs/cgroup/cpu,cpuacct): a cgroup's
+#      cpuacct.usage is its CPU time in nanoseconds;
+#   2  otherwise, the cgroup v2 (unified) hierarchy, /sys/fs/cgroup where it
+#      is the only one, /sys/fs/cgroup/unified beside v1 ones: a cgroup's
+#      cpu.stat has usage_usec, which every v2 cgroup has, whether or not
+#      the cpu controller is enabled for it.
+# Either counts the CPU time of every process that was ever in the cgroup,
+# the exited ones included.  BENCH_CGROUP_VERSION=1 or 2 in the
+# environment insists on one.  Returns 1 (CGROOT empty) if there is none.
+bench_cgroot() {
+    local want=${BENCH_CGROUP_VERSION:-}
+    CGROOT='' CGVER=''
+    if [ "$want" != 2 ]; then
+        CGROOT=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpuacct(,|$)/ { print $2; exit }' \
+                 /proc/self/mounts)
+        [ -z "$CGROOT" ] || { CGVER=1; return 0; }
+    fi
+    if [ "$want" != 1 ]; then
+        CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+        [ -z "$CGROOT" ] || { CGVER=2; return 0; }
+    fi
+    return 1
+}
+bench_cgroot || true
+
 cgroup_of() { echo "$CGROOT/$BENCH_CGROUP-$1"; }
 
 # agent_start ref|ovsagent: starts that agent in a fresh cgroup and waits
@@ -223,7 +255,8 @@ agent_start() {
 agent_launch() {
     local which=$1 cg
     cg=$(cgroup_of "$which")
-    [ -d "$CGROOT" ] || die "no cpuacct cgroup hierarchy at $CGROOT"
+    [ -n "$CGROOT" ] && [ -d "$CGROOT" ] \
+        || die "no cgroup hierarchy to count the agents' CPU in: neither cgroup v1's cpuacct nor cgroup v2 is mounted${BENCH_CGROUP_VERSION:+ (BENCH_CGROUP_VERSION=$BENCH_CGROUP_VERSION)}"
     if [ -d "$cg" ] && ! rmdir "$cg" 2>/dev/null; then
         # Left by a run that was interrupted: its processes are ours.
         log "stopping what an interrupted run left in $cg"
@@ -280,7 +313,14 @@ cgroup_empty() { [ -z "$(cat "$1/cgroup.procs")" ]; }
 # agent_cpu WHICH: CPU seconds used by the agent and all its helpers, the
 # exited ones included, since agent_start.
 agent_cpu() {
-    awk '{ printf "%.6f\n", $1 / 1e9 }' "$(cgroup_of "$1")/cpuacct.usage"
+    local cg
+    cg=$(cgroup_of "$1")
+    if [ "$CGVER" = 1 ]; then
+        awk '{ printf "%.6f\n", $1 / 1e9 }' "$cg/cpuacct.usage"
+    else
+        awk '$1 == "usage_usec" { printf "%.6f\n", $2 / 1e6; found = 1 }
+             END { exit !found }' "$cg/cpu.stat"
+    fi
 }
 
 # agent_rss WHICH: resident memory, in MB, of every process of the agent.
@@ -305,34 +345,24 @@ agent_procs() {
 
 # --- networks and ports ---------------------------------------------------------
 
-# net_create NAME TYPE [PHYSNET SEGID] CIDR: prints the network's id.
+# net_create NAME TYPE [PHYSNET [SEGID]] CIDR: a network of TYPE (vxlan,
+# gre; flat on PHYSNET; vlan SEGID on PHYSNET) called bench-HOST-NAME,
+# with its subnet; prints its id.
 net_create() {
-    local name=$1 type=$2 prov id cidr
+    local name=$1 type=$2 id
     case $type in
-    vxlan|gre) prov="\"provider:network_type\":\"$type\""; cidr=$3 ;;
-    flat) prov="\"provider:network_type\":\"flat\",\"provider:physical_network\":\"$3\""; cidr=$4 ;;
-    vlan) prov="\"provider:network_type\":\"vlan\",\"provider:physical_network\":\"$3\",\"provider:segmentation_id\":$4"; cidr=$5 ;;
+    vxlan|gre) id=$(new_net "bench-$BENCH_HOST-$name" "$3" "$type") ;;
+    flat) id=$(new_net "bench-$BENCH_HOST-$name" "$4" flat "$3") ;;
+    vlan) id=$(new_net "bench-$BENCH_HOST-$name" "$5" vlan "$3" "$4") ;;
     *) die "net_create: unknown network type '$type'" ;;
-    esac
-    local answer
-    answer=$(api POST /networks "{\"network\":{\"name\":\"bench-$BENCH_HOST-$name\",\"tenant_id\":\"$PROJECT\",$prov}}")
-    id=$(jq -r .network.id <<<"$answer" 2>/dev/null)
-    [ -n "$id" ] && [ "$id" != null ] || die "cannot create network $name: $answer"
-    api POST /subnets "{\"subnet\":{\"network_id\":\"$id\",\"cidr\":\"$cidr\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+    esac || die "cannot create network $name"
     echo "$id"
 }
 
-# port_create NET NAME: a port bound to the bench host, as nova creates it;
-# prints "id mac ip".
-port_create() {     # port_create NET_ID NAME [GROUP_ID...]
-    local sgs=""
-    [ $# -le 2 ] || sgs=",\"security_groups\":[$(printf '"%s",' "${@:3}" | sed 's/,$//')]"
-    api POST /ports "{\"port\":{\"network_id\":\"$1\",\"name\":\"$2\",\"binding:host_id\":\"$BENCH_HOST\",\"device_owner\":\"compute:nova\",\"device_id\":\"$2\",\"tenant_id\":\"$PROJECT\"$sgs}}" \
-        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
-}
-
-# tap_of PORT_ID: the device name nova gives a port's VIF.
-tap_of() { echo "tap${1:0:11}"; }
+# port_create NET NAME [GROUP...]: a port bound to the bench host, as nova
+# creates it, in the groups GROUP (none given: the default group); prints
+# "id mac ip".
+port_create() { new_port "$1" "$2" "$BENCH_HOST" "" "${@:3}"; }
 
 # vif_plug_args PORT_ID MAC: the ovs-vsctl arguments that plug one VIF as
 # os-vif does (an internal port stands for the VM's tap device).
@@ -343,9 +373,6 @@ vif_plug_args() {
          "external_ids:iface-id=$1 external_ids:attached-mac=$2" \
          "external_ids:iface-status=active external_ids:vm-uuid=$1"
 }
-
-# port_status ID: its status in the API.
-port_status() { api GET "/ports/$1?fields=status" | jq -r .port.status; }
 
 # ports_all_status NET STATUS COUNT: COUNT ports of NET have STATUS.
 ports_all_status() {

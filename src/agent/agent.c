@@ -43,8 +43,14 @@ struct agent_bridge {
     const struct bridge_desc *desc;
     struct of_bridge *ob;
 
-    /* Ofports the base flows were last computed with; -2 = never. */
-    int flows_ports[2];
+    /* The patch port the base flows were last computed with (br-int's to
+     * br-tun, or br-tun's or a physical bridge's to br-int); -2 = never. */
+    int flows_port;
+
+    /* br-int only: its patch port to each physical bridge, in
+     * bridge_mappings order, as its base flows were last computed with;
+     * NULL = never. */
+    int *flows_int_phys;
 
     bool linked;                /* BRIDGE_PHYS: its interconnect is up. */
 };
@@ -106,7 +112,8 @@ agent_add_bridge(struct agent *a, const struct bridge_desc *desc)
     const struct agent_config *cfg = a->cfg;
     struct agent_bridge *b = &a->bridges[a->n_bridges++];
     b->desc = desc;
-    b->flows_ports[0] = b->flows_ports[1] = -2;
+    b->flows_port = -2;
+    b->flows_int_phys = NULL;
 
     struct of_bridge_options opts = {
         .canary_table = -1,
@@ -388,6 +395,7 @@ agent_destroy(struct agent *a)
     for (size_t i = 0; i < a->n_bridges; i++) {
         struct agent_bridge *b = &a->bridges[i];
         of_bridge_destroy(b->ob);
+        free(b->flows_int_phys);
     }
     free(a->bridges);
     rpc_destroy(a->rpc);
@@ -415,24 +423,25 @@ agent_update_int_flows(struct agent *a)
     const struct agent_config *cfg = a->cfg;
     int *int_phys = xcalloc(cfg->n_bridge_mappings + 1, sizeof *int_phys);
     size_t n = 0;
-    int sig = 0;
 
     for (size_t i = 0; i < a->n_bridges; i++) {
         const struct agent_bridge *b = &a->bridges[i];
         if (b->desc->role == BRIDGE_PHYS) {
-            int_phys[n] = vswitch_get_ofport(a->vswitch, ib->desc->name,
-                                             b->desc->int_patch);
-            sig = sig * 31 + int_phys[n];
-            n++;
+            int_phys[n++] = vswitch_get_ofport(a->vswitch, ib->desc->name,
+                                               b->desc->int_patch);
         }
     }
     int patch_tun = (cfg->tunnel_types
                      ? vswitch_get_ofport(a->vswitch, ib->desc->name,
                                           cfg->int_peer_patch_port)
                      : -1);
-    if (ib->flows_ports[0] != patch_tun || ib->flows_ports[1] != sig) {
-        ib->flows_ports[0] = patch_tun;
-        ib->flows_ports[1] = sig;
+    /* The ofports themselves are compared, not a digest of them: a digest
+     * that collided would leave flows naming a stale port. */
+    if (ib->flows_port != patch_tun || !ib->flows_int_phys
+        || memcmp(ib->flows_int_phys, int_phys, n * sizeof *int_phys)) {
+        ib->flows_port = patch_tun;
+        free(ib->flows_int_phys);
+        ib->flows_int_phys = xmemdup(int_phys, n * sizeof *int_phys);
         struct base_flows_ports ports = {
             .patch_tun = patch_tun,
             .patch_int = -1,
@@ -453,16 +462,16 @@ agent_update_bridge_flows(struct agent *a, struct agent_bridge *b)
     if (b->desc->role == BRIDGE_TUN) {
         int pint = vswitch_get_ofport(a->vswitch, b->desc->name,
                                       cfg->tun_peer_patch_port);
-        if (b->flows_ports[0] != pint) {
-            b->flows_ports[0] = pint;
+        if (b->flows_port != pint) {
+            b->flows_port = pint;
             struct base_flows_ports ports = { .patch_int = pint,
                                               .patch_tun = -1 };
             base_flows_tun(ft, cfg, &ports);
         }
     } else if (b->desc->role == BRIDGE_PHYS) {
         int phy_int = vswitch_get_ofport(a->vswitch, b->desc->name, b->desc->peer_patch);
-        if (b->flows_ports[0] != phy_int) {
-            b->flows_ports[0] = phy_int;
+        if (b->flows_port != phy_int) {
+            b->flows_port = phy_int;
             base_flows_phys(ft, cfg, phy_int);
         }
     }
@@ -517,6 +526,7 @@ tunnel_sync_done(void *call_, const char *error, const struct json *result)
     }
     free(call->type);
     free(call);
+    ovs_assert(ctx->remaining > 0);
     if (--ctx->remaining) {
         return;
     }

@@ -10,6 +10,7 @@
 
 #include "agent-config.h"
 #include "agent/extension-list.h"
+#include "coverage.h"
 #include "json-util.h"
 #include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
@@ -22,6 +23,11 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(extensions);
+
+/* Process-wide event counts, for "coverage/show"; ovsagent/show prints
+ * the same. */
+COVERAGE_DEFINE(extensions_push);
+COVERAGE_DEFINE(extensions_bad_object);
 
 /* The registry: extension-list.h's table, as classes. */
 #define EXTENSION_DECLARE(NAME, CLASS) \
@@ -212,6 +218,7 @@ extensions_push(struct extensions *mgr, const char *type,
     size_t n_bad = 0;
 
     mgr->n_pushes++;
+    COVERAGE_INC(extensions_push);
     for (size_t i = 0; i < mgr->n; i++) {
         struct extension *ext = mgr->exts[i];
         if (follows(ext, type, version)) {
@@ -219,6 +226,7 @@ extensions_push(struct extensions *mgr, const char *type,
         }
     }
     mgr->n_bad_objects += n_bad;
+    COVERAGE_ADD(extensions_bad_object, n_bad);
     return n_bad;
 }
 

@@ -32,6 +32,7 @@
 #include "agent/fw-driver.h"
 #include "agent/fw-flows.h"
 #include "agent/of-tables.h"
+#include "coverage.h"
 #include "log-safe.h"
 #include "neutron/address-groups.h"
 #include "neutron/device-details.h"
@@ -53,6 +54,13 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(firewall);
+
+/* Process-wide event counts, for "coverage/show"; ovsagent/show prints
+ * the same. */
+COVERAGE_DEFINE(firewall_port_write);
+COVERAGE_DEFINE(firewall_member_write);
+COVERAGE_DEFINE(firewall_member_removal);
+COVERAGE_DEFINE(firewall_pull);
 
 #define RETRY_MS 1000
 
@@ -391,6 +399,7 @@ port_write(struct firewall *fw, struct fw_port_state *p)
     free(o);
     p->dirty = false;
     fw->n_port_writes++;
+    COVERAGE_INC(firewall_port_write);
 
     bool changed = n_old != p->n_uses;
     for (size_t i = 0; !changed && i < n_old; i++) {
@@ -529,6 +538,7 @@ lv_write(struct firewall *fw, struct fw_lv *l)
             free(node->data);
             shash_delete(&l->addrs, node);
             fw->n_member_removals++;
+            COVERAGE_INC(firewall_member_removal);
         }
     }
     /* New addresses, and addresses whose conjunctions changed. */
@@ -561,6 +571,7 @@ lv_write(struct firewall *fw, struct fw_lv *l)
                 shash_add_nocopy(&l->addrs, xstrdup(node->name), sig);
             }
             fw->n_member_writes++;
+            COVERAGE_INC(firewall_member_write);
         } else {
             free(sig);
         }
@@ -910,6 +921,7 @@ firewall_pull(struct firewall *fw, struct rpc *rpc)
     if (pl) {
         fw->pull_busy = true;
         fw->n_pulls++;
+        COVERAGE_INC(firewall_pull);
     } else {
         fw->pull_needed = false;
     }

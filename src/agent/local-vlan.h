@@ -50,7 +50,6 @@ void local_vlans_release(struct local_vlans *, const char *net_id,
  * pass over the ports). */
 void local_vlans_drop_hints(struct local_vlans *);
 
-size_t local_vlans_count(const struct local_vlans *);
 void local_vlans_format(const struct local_vlans *, struct ds *);
 
 #endif /* local-vlan.h */

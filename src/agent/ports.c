@@ -13,6 +13,7 @@
 #include "agent/fw-flows.h"
 #include "agent/local-vlan.h"
 #include "agent/port-flows.h"
+#include "coverage.h"
 #include "json-util.h"
 #include "log-safe.h"
 #include "neutron/device-details.h"
@@ -36,6 +37,12 @@
 #include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(ports);
+
+/* Process-wide event counts, for "coverage/show"; ovsagent/show prints
+ * the same. */
+COVERAGE_DEFINE(ports_wired);
+COVERAGE_DEFINE(ports_reported_up);
+COVERAGE_DEFINE(ports_reported_down);
 
 /* How long to wait before retrying a failed call. */
 #define RETRY_MS 1000
@@ -388,8 +395,7 @@ network_bind(struct ports *ps, const struct device_details *dd)
     net->net_id = xstrdup(dd->network_id);
     net->segid = dd->segmentation_id;
     net->network_type = xstrdup(dd->network_type);
-    net->physnet = dd->physical_network ? xstrdup(dd->physical_network)
-                                        : NULL;
+    net->physnet = nullable_xstrdup(dd->physical_network);
     net->lv = lv;
     net->n_ports = 1;
     shash_add(&ps->networks, key, net);
@@ -407,7 +413,11 @@ network_unbind(struct ports *ps, struct port *p)
 {
     struct network *net = p->net;
     p->net = NULL;
-    if (!net || --net->n_ports) {
+    if (!net) {
+        return;
+    }
+    ovs_assert(net->n_ports > 0);
+    if (--net->n_ports) {
         return;
     }
     network_remove_flows(ps, net);
@@ -535,6 +545,7 @@ port_wire(struct ports *ps, struct port *p)
     p->seq_phys = p->phys_bridge ? flow_table_desired_seqno(
                                        of_bridge_flows(p->phys_bridge)) : 0;
     ps->n_wired++;
+    COVERAGE_INC(ports_wired);
 }
 
 /* Applies freshly fetched details to 'p'. */
@@ -901,6 +912,7 @@ report_done(void *b_, const char *error, const char *const *failed,
 {
     struct report_batch *b = b_;
     struct ports *ps = b->ps;
+    ovs_assert(ps->n_reports > 0);
     ps->n_reports--;
     if (error) {
         VLOG_WARN("reporting ports failed: %s", log_safe(error));
@@ -941,9 +953,11 @@ report_done(void *b_, const char *error, const char *const *failed,
                                                p->net->net_id);
                     }
                     ps->n_reported_up++;
+                    COVERAGE_INC(ports_reported_up);
                     sset_find_and_delete(&ps->first_pass, p->id);
                 } else {
                     ps->n_reported_down++;
+                    COVERAGE_INC(ports_reported_down);
                     sset_find_and_delete(&ps->first_pass, p->id);
                 }
                 if (what == REPORT_DOWN && p->state == PORT_GONE
@@ -1164,14 +1178,10 @@ port_update_soft(struct ports *ps, const char *port_id)
     }
 }
 
-void
-ports_port_update(struct ports *ps, const char *port_id)
-{
-    port_update_soft(ps, port_id);
-}
-
-void
-ports_port_delete(struct ports *ps, const char *port_id)
+/* The server deleted port 'port_id': it goes dead here, its flows and
+ * filter with it. */
+static void
+port_server_delete(struct ports *ps, const char *port_id)
 {
     struct port *p = port_find(ps, port_id);
     if (p && p->state != PORT_GONE) {
@@ -1206,7 +1216,7 @@ static void
 port_pushed(void *ps_, const char *id, bool deleted)
 {
     if (deleted) {
-        ports_port_delete(ps_, id);
+        port_server_delete(ps_, id);
     } else {
         port_update_soft(ps_, id);
     }
@@ -1227,7 +1237,7 @@ ports_push_ports(struct ports *ps, const struct json *resource_list,
                 ovo_data(ovo_array_at(resource_list, i), "Port"), "id");
             if (id && port_find(ps, id)
                 && port_cache_mark_deleted(ps->cache, id)) {
-                ports_port_delete(ps, id);
+                port_server_delete(ps, id);
             }
         }
     }

@@ -120,9 +120,7 @@ void ports_wait(struct ports *);
 void ports_scan_rows(struct ports *,
                      const struct ovsrec_bridge *const *bridges, size_t n);
 
-/* Server notifications: a port or network changed or was deleted. */
-void ports_port_update(struct ports *, const char *port_id);
-void ports_port_delete(struct ports *, const char *port_id);
+/* Server notification: a network changed. */
 void ports_network_update(struct ports *, const char *network_id);
 
 /* A neutron-vo-Port push: the Port objects of 'resource_list' ('deleted':

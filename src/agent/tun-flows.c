@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agent-config.h"
+#include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovs/flow-table.h"
@@ -32,6 +33,23 @@ add(struct flow_table *ft, const char *owner, const char *format, ...)
     va_start(args, format);
     flow_table_vadd_logged(ft, owner, 0, format, args);
     va_end(args);
+}
+
+static void OVS_PRINTF_FORMAT(3, 4)
+remove_flow(struct flow_table *ft, const char *owner, const char *format,
+            ...)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    va_list args;
+    va_start(args, format);
+    char *text = xvasprintf(format, args);
+    va_end(args);
+    char *error = flow_table_remove(ft, owner, "%s", text);
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: %s", log_safe(owner), log_safe(error));
+        free(error);
+    }
+    free(text);
 }
 
 int
@@ -169,6 +187,14 @@ tun_flows_unicast(struct flow_table *ft, const char *owner, int lv,
 }
 
 void
+tun_flows_unicast_remove(struct flow_table *ft, const char *owner, int lv,
+                         const char *mac)
+{
+    remove_flow(ft, owner, "table=%d,priority=2,dl_vlan=%d,dl_dst=%s",
+                OFT_UCAST_TO_TUN, lv, mac);
+}
+
+void
 tun_flows_arp(struct flow_table *ft, const char *owner, int lv,
               const char *mac, const char *ip)
 {
@@ -178,4 +204,12 @@ tun_flows_arp(struct flow_table *ft, const char *owner, int lv,
         "set_field:%s->arp_spa,move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
         "set_field:%s->eth_src,IN_PORT", OFT_ARP_RESPONDER, lv, ip, mac, ip,
         mac);
+}
+
+void
+tun_flows_arp_remove(struct flow_table *ft, const char *owner, int lv,
+                     const char *ip)
+{
+    remove_flow(ft, owner, "table=%d,priority=1,arp,dl_vlan=%d,arp_tpa=%s",
+                OFT_ARP_RESPONDER, lv, ip);
 }

@@ -52,12 +52,18 @@ void tun_flows_port(struct flow_table *, const char *owner, const char *type,
 void tun_flows_flood(struct flow_table *, const char *owner, int lv,
                      int64_t segid, const int *ofports, size_t n);
 
-/* Table 20: unicast to 'mac' through tunnel port 'ofport'. */
+/* Table 20: unicast to 'mac' through tunnel port 'ofport'.  Added again
+ * under the same owner, it replaces the previous one in place; removed,
+ * 'owner' no longer has it. */
 void tun_flows_unicast(struct flow_table *, const char *owner, int lv,
                        int64_t segid, const char *mac, int ofport);
+void tun_flows_unicast_remove(struct flow_table *, const char *owner, int lv,
+                              const char *mac);
 
-/* Table 21: the ARP responder's answer for 'ip' at 'mac'. */
+/* Table 21: the ARP responder's answer for 'ip' at 'mac'; likewise. */
 void tun_flows_arp(struct flow_table *, const char *owner, int lv,
                    const char *mac, const char *ip);
+void tun_flows_arp_remove(struct flow_table *, const char *owner, int lv,
+                          const char *ip);
 
 #endif /* tun-flows.h */

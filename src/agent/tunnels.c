@@ -12,6 +12,7 @@
 
 #include "agent-config.h"
 #include "agent/tun-flows.h"
+#include "coverage.h"
 #include "json-util.h"
 #include "log-safe.h"
 #include "openvswitch/dynamic-string.h"
@@ -24,6 +25,7 @@
 #include "ovs/vswitch.h"
 #include "ovsdb-idl.h"
 #include "packets.h"
+#include "simap.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -31,6 +33,13 @@
 #include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(tunnels);
+
+/* Process-wide event counts, for "coverage/show"; ovsagent/show prints
+ * the same. */
+COVERAGE_DEFINE(tunnels_fdb_add);
+COVERAGE_DEFINE(tunnels_fdb_remove);
+COVERAGE_DEFINE(tunnels_fdb_update);
+COVERAGE_DEFINE(tunnels_refresh_removed);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
@@ -51,6 +60,35 @@ struct tunnel {
     bool mesh;                  /* From tunnel_sync/tunnel_update. */
 };
 
+/* The FDB is held in binary and once per entry: with l2population a host
+ * may hold hundreds of thousands of entries, each with a unicast and an ARP
+ * responder flow. */
+
+/* A remote endpoint of a network's FDB, while a MAC of it is behind it. */
+struct fdb_remote {
+    struct hmap_node node;      /* In 'tnet->via', by hash_string(ip). */
+    struct ovs_list macs;       /* Of struct fdb_mac, by 'via_node'. */
+    char ip[];                  /* Owned, with the struct. */
+};
+
+/* A unicast entry: a remote MAC and the endpoint it is behind. */
+struct fdb_mac {
+    struct hmap_node node;      /* In 'tnet->ucast', by hash_mac(). */
+    struct ovs_list via_node;   /* In 'remote->macs'. */
+    struct fdb_remote *remote;
+    struct eth_addr mac;
+    bool stale;                 /* Held when a refresh began, not named by
+                                 * an add since. */
+};
+
+/* An ARP responder entry: a remote IPv4 address and its MAC. */
+struct fdb_arp {
+    struct hmap_node node;      /* In 'tnet->arp', by hash_int(ip). */
+    ovs_be32 ip;
+    struct eth_addr mac;
+    bool stale;                 /* As in struct fdb_mac. */
+};
+
 /* A tunnel network with a local VLAN here, and its FDB. */
 struct tnet {
     char *net_id;
@@ -58,23 +96,28 @@ struct tnet {
     int64_t segid;
     int lv;
     struct sset flood;          /* Remote endpoints in the flood list. */
-    struct shash ucast;         /* MAC -> remote endpoint (char *). */
-    struct shash via;           /* Remote endpoint -> struct sset of the
-                                 * MACs of 'ucast' behind it. */
-    struct shash arp;           /* IPv4 address -> MAC (char *). */
+    struct hmap ucast;          /* Of struct fdb_mac. */
+    struct hmap via;            /* Of struct fdb_remote. */
+    struct hmap arp;            /* Of struct fdb_arp. */
     bool dirty;                 /* Every flow to be written again. */
     bool flood_dirty;           /* Only the flood flow to be written again:
                                  * once for all the changes of a pass. */
 
+    /* br-tun flow owners: "flood:<lv>", and "ucast:<lv>" and "arp:<lv>",
+     * each of which holds the network's flows of its table, changed one
+     * entry at a time. */
+    char *flood_owner;
+    char *ucast_owner;
+    char *arp_owner;
+
     /* A refresh (tunnels_refresh_begin()): the entries held when it began
-     * that no add has named since.  Once the server has sent the whole
-     * database again, those left were removed while its casts were lost,
-     * and go (refresh_sweep()). */
+     * that no add has named since ('stale' in each, and these remote
+     * endpoints).  Once the server has sent the whole database again,
+     * those left were removed while its casts were lost, and go
+     * (refresh_sweep()). */
     bool refreshing;
     long long int sweep_at;     /* LLONG_MAX until the server answered. */
     struct sset stale_flood;    /* Remote endpoints. */
-    struct sset stale_ucast;    /* MACs. */
-    struct sset stale_arp;      /* IPv4 addresses. */
 };
 
 struct tunnels {
@@ -129,17 +172,25 @@ static void
 tnet_free(struct tnet *n)
 {
     sset_destroy(&n->flood);
-    shash_destroy_free_data(&n->ucast);
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &n->via) {
-        sset_destroy(node->data);
-        free(node->data);
+    struct fdb_mac *m;
+    HMAP_FOR_EACH_POP (m, node, &n->ucast) {
+        free(m);
     }
-    shash_destroy(&n->via);
-    shash_destroy_free_data(&n->arp);
+    hmap_destroy(&n->ucast);
+    struct fdb_remote *r;
+    HMAP_FOR_EACH_POP (r, node, &n->via) {
+        free(r);
+    }
+    hmap_destroy(&n->via);
+    struct fdb_arp *a;
+    HMAP_FOR_EACH_POP (a, node, &n->arp) {
+        free(a);
+    }
+    hmap_destroy(&n->arp);
     sset_destroy(&n->stale_flood);
-    sset_destroy(&n->stale_ucast);
-    sset_destroy(&n->stale_arp);
+    free(n->flood_owner);
+    free(n->ucast_owner);
+    free(n->arp_owner);
     free(n->net_id);
     free(n->type);
     free(n);
@@ -268,37 +319,107 @@ tunnel_gc(struct tunnels *ts, const char *type, const char *ip)
 
 /* A network's unicast entries, and which of them each tunnel carries. */
 
-static void
-ucast_unset(struct tnet *n, const char *mac)
+static struct fdb_mac *
+ucast_find(const struct tnet *n, struct eth_addr mac)
 {
-    char *remote = shash_find_and_delete(&n->ucast, mac);
-    if (!remote) {
-        return;
-    }
-    struct sset *macs = shash_find_data(&n->via, remote);
-    if (macs) {
-        sset_find_and_delete(macs, mac);
-        if (sset_is_empty(macs)) {
-            shash_find_and_delete(&n->via, remote);
-            sset_destroy(macs);
-            free(macs);
+    struct fdb_mac *m;
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash_mac(mac, 0, 0), &n->ucast) {
+        if (eth_addr_equals(m->mac, mac)) {
+            return m;
         }
     }
-    free(remote);
+    return NULL;
+}
+
+static struct fdb_remote *
+via_find(const struct tnet *n, const char *ip)
+{
+    struct fdb_remote *r;
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_string(ip, 0), &n->via) {
+        if (!strcmp(r->ip, ip)) {
+            return r;
+        }
+    }
+    return NULL;
 }
 
 static void
-ucast_set(struct tnet *n, const char *mac, const char *remote)
+ucast_unset(struct tnet *n, struct eth_addr mac)
 {
-    ucast_unset(n, mac);
-    shash_add(&n->ucast, mac, xstrdup(remote));
-    struct sset *macs = shash_find_data(&n->via, remote);
-    if (!macs) {
-        macs = xmalloc(sizeof *macs);
-        sset_init(macs);
-        shash_add(&n->via, remote, macs);
+    struct fdb_mac *m = ucast_find(n, mac);
+    if (!m) {
+        return;
     }
-    sset_add(macs, mac);
+    hmap_remove(&n->ucast, &m->node);
+    ovs_list_remove(&m->via_node);
+    if (ovs_list_is_empty(&m->remote->macs)) {
+        hmap_remove(&n->via, &m->remote->node);
+        free(m->remote);
+    }
+    free(m);
+}
+
+static void
+ucast_set(struct tnet *n, struct eth_addr mac, const char *remote)
+{
+    struct fdb_mac *m = ucast_find(n, mac);
+    if (m && !strcmp(m->remote->ip, remote)) {
+        m->stale = false;
+        return;
+    }
+    ucast_unset(n, mac);
+    struct fdb_remote *r = via_find(n, remote);
+    if (!r) {
+        size_t len = strlen(remote);
+        r = xmalloc(sizeof *r + len + 1);
+        memcpy(r->ip, remote, len + 1);
+        ovs_list_init(&r->macs);
+        hmap_insert(&n->via, &r->node, hash_string(remote, 0));
+    }
+    m = xmalloc(sizeof *m);
+    m->mac = mac;
+    m->remote = r;
+    m->stale = false;
+    ovs_list_push_back(&r->macs, &m->via_node);
+    hmap_insert(&n->ucast, &m->node, hash_mac(mac, 0, 0));
+}
+
+/* A network's ARP responder entries. */
+
+static struct fdb_arp *
+arp_find(const struct tnet *n, ovs_be32 ip)
+{
+    struct fdb_arp *a;
+    HMAP_FOR_EACH_WITH_HASH (a, node, hash_int((OVS_FORCE uint32_t) ip, 0),
+                             &n->arp) {
+        if (a->ip == ip) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+static void
+arp_set(struct tnet *n, ovs_be32 ip, struct eth_addr mac)
+{
+    struct fdb_arp *a = arp_find(n, ip);
+    if (!a) {
+        a = xmalloc(sizeof *a);
+        a->ip = ip;
+        hmap_insert(&n->arp, &a->node, hash_int((OVS_FORCE uint32_t) ip, 0));
+    }
+    a->mac = mac;
+    a->stale = false;
+}
+
+static void
+arp_unset(struct tnet *n, ovs_be32 ip)
+{
+    struct fdb_arp *a = arp_find(n, ip);
+    if (a) {
+        hmap_remove(&n->arp, &a->node);
+        free(a);
+    }
 }
 
 /* Flows. */
@@ -306,7 +427,7 @@ ucast_set(struct tnet *n, const char *mac, const char *remote)
 static void
 write_flood(struct tunnels *ts, struct tnet *n)
 {
-    char *o = xasprintf("flood:%d", n->lv);
+    const char *o = n->flood_owner;
     flow_table_clear_owner(ts->ft, o);
     int *ofports;
     size_t k = 0;
@@ -333,44 +454,53 @@ write_flood(struct tunnels *ts, struct tnet *n)
     }
     tun_flows_flood(ts->ft, o, n->lv, n->segid, ofports, k);
     free(ofports);
-    free(o);
 }
 
+/* Writes the unicast flow of 'mac' as its entry now is: added again (which
+ * replaces it), or removed if it has no entry or its tunnel no ofport. */
 static void
-write_ucast(struct tunnels *ts, struct tnet *n, const char *mac)
+write_ucast(struct tunnels *ts, struct tnet *n, struct eth_addr mac)
 {
-    char *o = xasprintf("ucast:%d:%s", n->lv, mac);
-    flow_table_clear_owner(ts->ft, o);
-    const char *ip = shash_find_data(&n->ucast, mac);
-    const struct tunnel *t = ip ? tunnel_find(ts, n->type, ip) : NULL;
+    char s[ETH_ADDR_STRLEN + 1];
+    snprintf(s, sizeof s, ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
+    const struct fdb_mac *m = ucast_find(n, mac);
+    const struct tunnel *t = m ? tunnel_find(ts, n->type, m->remote->ip)
+                               : NULL;
     if (t && t->ofport > 0) {
-        tun_flows_unicast(ts->ft, o, n->lv, n->segid, mac, t->ofport);
+        tun_flows_unicast(ts->ft, n->ucast_owner, n->lv, n->segid, s,
+                          t->ofport);
+    } else {
+        tun_flows_unicast_remove(ts->ft, n->ucast_owner, n->lv, s);
     }
-    free(o);
 }
 
+/* Writes the ARP responder flow of 'ip' as its entry now is. */
 static void
-write_arp(struct tunnels *ts, struct tnet *n, const char *ip)
+write_arp(struct tunnels *ts, struct tnet *n, ovs_be32 ip)
 {
-    char *o = xasprintf("arp:%d:%s", n->lv, ip);
-    flow_table_clear_owner(ts->ft, o);
-    const char *mac = shash_find_data(&n->arp, ip);
-    if (mac) {
-        tun_flows_arp(ts->ft, o, n->lv, mac, ip);
+    char ip_s[INET_ADDRSTRLEN];
+    snprintf(ip_s, sizeof ip_s, IP_FMT, IP_ARGS(ip));
+    const struct fdb_arp *a = arp_find(n, ip);
+    if (a) {
+        char mac_s[ETH_ADDR_STRLEN + 1];
+        snprintf(mac_s, sizeof mac_s, ETH_ADDR_FMT, ETH_ADDR_ARGS(a->mac));
+        tun_flows_arp(ts->ft, n->arp_owner, n->lv, mac_s, ip_s);
+    } else {
+        tun_flows_arp_remove(ts->ft, n->arp_owner, n->lv, ip_s);
     }
-    free(o);
 }
 
 static void
 write_all(struct tunnels *ts, struct tnet *n)
 {
     write_flood(ts, n);
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &n->ucast) {
-        write_ucast(ts, n, node->name);
+    const struct fdb_mac *m;
+    HMAP_FOR_EACH (m, node, &n->ucast) {
+        write_ucast(ts, n, m->mac);
     }
-    SHASH_FOR_EACH (node, &n->arp) {
-        write_arp(ts, n, node->name);
+    const struct fdb_arp *a;
+    HMAP_FOR_EACH (a, node, &n->arp) {
+        write_arp(ts, n, a->ip);
     }
     n->dirty = false;
     n->flood_dirty = false;
@@ -388,20 +518,9 @@ mark_flood(struct tunnels *ts, struct tnet *n)
 static void
 clear_all(struct tunnels *ts, struct tnet *n)
 {
-    char *o = xasprintf("flood:%d", n->lv);
-    flow_table_clear_owner(ts->ft, o);
-    free(o);
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &n->ucast) {
-        o = xasprintf("ucast:%d:%s", n->lv, node->name);
-        flow_table_clear_owner(ts->ft, o);
-        free(o);
-    }
-    SHASH_FOR_EACH (node, &n->arp) {
-        o = xasprintf("arp:%d:%s", n->lv, node->name);
-        flow_table_clear_owner(ts->ft, o);
-        free(o);
-    }
+    flow_table_clear_owner(ts->ft, n->flood_owner);
+    flow_table_clear_owner(ts->ft, n->ucast_owner);
+    flow_table_clear_owner(ts->ft, n->arp_owner);
 }
 
 /* Networks. */
@@ -423,12 +542,13 @@ tunnels_network_add(struct tunnels *ts, const char *net_id, const char *type,
     n->segid = segid;
     n->lv = lv;
     sset_init(&n->flood);
-    shash_init(&n->ucast);
-    shash_init(&n->via);
-    shash_init(&n->arp);
+    hmap_init(&n->ucast);
+    hmap_init(&n->via);
+    hmap_init(&n->arp);
+    n->flood_owner = xasprintf("flood:%d", lv);
+    n->ucast_owner = xasprintf("ucast:%d", lv);
+    n->arp_owner = xasprintf("arp:%d", lv);
     sset_init(&n->stale_flood);
-    sset_init(&n->stale_ucast);
-    sset_init(&n->stale_arp);
     n->sweep_at = LLONG_MAX;
     n->dirty = true;
     ts->dirty = true;
@@ -574,22 +694,22 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
                     }
                     continue;
                 }
+                struct eth_addr ea;
+                eth_addr_from_string(mac, &ea);
                 if (add) {
-                    sset_find_and_delete(&n->stale_ucast, mac);
-                    ucast_set(n, mac, remote);
+                    ucast_set(n, ea, remote);
                 } else {
-                    ucast_unset(n, mac);
+                    ucast_unset(n, ea);
                 }
-                write_ucast(ts, n, mac);
-                if (ts->cfg->arp_responder && !strchr(ip, ':')) {
+                write_ucast(ts, n, ea);
+                ovs_be32 ip4;
+                if (ts->cfg->arp_responder && ip_parse(ip, &ip4)) {
                     if (add) {
-                        sset_find_and_delete(&n->stale_arp, ip);
-                        free(shash_replace_nocopy(&n->arp, xstrdup(ip),
-                                                  xstrdup(mac)));
+                        arp_set(n, ip4, ea);
                     } else {
-                        free(shash_find_and_delete(&n->arp, ip));
+                        arp_unset(n, ip4);
                     }
-                    write_arp(ts, n, ip);
+                    write_arp(ts, n, ip4);
                 }
             }
         }
@@ -609,6 +729,7 @@ size_t
 tunnels_fdb_add(struct tunnels *ts, const struct json *fdb_entries)
 {
     ts->n_fdb_add++;
+    COVERAGE_INC(tunnels_fdb_add);
     return fdb_apply(ts, fdb_entries, true);
 }
 
@@ -616,6 +737,7 @@ size_t
 tunnels_fdb_remove(struct tunnels *ts, const struct json *fdb_entries)
 {
     ts->n_fdb_remove++;
+    COVERAGE_INC(tunnels_fdb_remove);
     return fdb_apply(ts, fdb_entries, false);
 }
 
@@ -623,6 +745,7 @@ size_t
 tunnels_fdb_update(struct tunnels *ts, const struct json *fdb_entries)
 {
     ts->n_fdb_update++;
+    COVERAGE_INC(tunnels_fdb_update);
     const struct json *chg = json_member(fdb_entries, "chg_ip");
     if (!chg || chg->type != JSON_OBJECT) {
         return 1;
@@ -654,17 +777,18 @@ tunnels_fdb_update(struct tunnels *ts, const struct json *fdb_entries)
                         n_bad++;
                         continue;
                     }
-                    if (strchr(ip, ':')) {
-                        continue;
+                    ovs_be32 ip4;
+                    if (!ip_parse(ip, &ip4)) {
+                        continue;       /* IPv6: no ARP. */
                     }
                     if (after) {
-                        sset_find_and_delete(&n->stale_arp, ip);
-                        free(shash_replace_nocopy(&n->arp, xstrdup(ip),
-                                                  xstrdup(mac)));
+                        struct eth_addr ea;
+                        eth_addr_from_string(mac, &ea);
+                        arp_set(n, ip4, ea);
                     } else {
-                        free(shash_find_and_delete(&n->arp, ip));
+                        arp_unset(n, ip4);
                     }
-                    write_arp(ts, n, ip);
+                    write_arp(ts, n, ip4);
                 }
             }
         }
@@ -753,11 +877,11 @@ tunnel_rewrite(struct tunnels *ts, const struct tunnel *t)
             || sset_contains(&n->flood, t->remote_ip)) {
             mark_flood(ts, n);
         }
-        const struct sset *macs = shash_find_data(&n->via, t->remote_ip);
-        if (macs) {
-            const char *mac;
-            SSET_FOR_EACH (mac, macs) {
-                write_ucast(ts, n, mac);
+        const struct fdb_remote *r = via_find(n, t->remote_ip);
+        if (r) {
+            const struct fdb_mac *m;
+            LIST_FOR_EACH (m, via_node, &r->macs) {
+                write_ucast(ts, n, m->mac);
             }
         }
     }
@@ -808,18 +932,17 @@ static void
 refresh_start(struct tnet *n)
 {
     sset_clear(&n->stale_flood);
-    sset_clear(&n->stale_ucast);
-    sset_clear(&n->stale_arp);
     const char *ip;
     SSET_FOR_EACH (ip, &n->flood) {
         sset_add(&n->stale_flood, ip);
     }
-    struct shash_node *en;
-    SHASH_FOR_EACH (en, &n->ucast) {
-        sset_add(&n->stale_ucast, en->name);
+    struct fdb_mac *m;
+    HMAP_FOR_EACH (m, node, &n->ucast) {
+        m->stale = true;
     }
-    SHASH_FOR_EACH (en, &n->arp) {
-        sset_add(&n->stale_arp, en->name);
+    struct fdb_arp *a;
+    HMAP_FOR_EACH (a, node, &n->arp) {
+        a->stale = true;
     }
     n->refreshing = true;
     n->sweep_at = LLONG_MAX;
@@ -896,18 +1019,21 @@ refresh_sweep(struct tunnels *ts, struct tnet *n)
             n_flood++;
         }
     }
-    SSET_FOR_EACH (key, &n->stale_ucast) {
-        if (shash_find(&n->ucast, key)) {
-            ucast_unset(n, key);
-            write_ucast(ts, n, key);
+    struct fdb_mac *m;
+    HMAP_FOR_EACH_SAFE (m, node, &n->ucast) {
+        if (m->stale) {
+            struct eth_addr mac = m->mac;
+            ucast_unset(n, mac);
+            write_ucast(ts, n, mac);
             n_ucast++;
         }
     }
-    SSET_FOR_EACH (key, &n->stale_arp) {
-        char *mac = shash_find_and_delete(&n->arp, key);
-        if (mac) {
-            free(mac);
-            write_arp(ts, n, key);
+    struct fdb_arp *a;
+    HMAP_FOR_EACH_SAFE (a, node, &n->arp) {
+        if (a->stale) {
+            ovs_be32 ip = a->ip;
+            arp_unset(n, ip);
+            write_arp(ts, n, ip);
             n_arp++;
         }
     }
@@ -924,10 +1050,9 @@ refresh_sweep(struct tunnels *ts, struct tnet *n)
                   " ARP entries held here; removed",
                   log_safe(n->net_id), n_flood, n_ucast, n_arp);
         ts->n_refresh_removed += n_flood + n_ucast + n_arp;
+        COVERAGE_ADD(tunnels_refresh_removed, n_flood + n_ucast + n_arp);
     }
     sset_clear(&n->stale_flood);
-    sset_clear(&n->stale_ucast);
-    sset_clear(&n->stale_arp);
     n->refreshing = false;
     n->sweep_at = LLONG_MAX;
 }
@@ -966,7 +1091,7 @@ tunnels_run(struct tunnels *ts)
         ts->ofports_stale = false;
         /* The ofports of br-tun's interfaces, read in one pass (a lookup
          * per tunnel would cost the square of the number of tunnels). */
-        struct shash ofports = SHASH_INITIALIZER(&ofports);
+        struct simap ofports = SIMAP_INITIALIZER(&ofports);
         const struct ovsrec_bridge *br;
         OVSREC_BRIDGE_FOR_EACH (br, idl) {
             if (strcmp(br->name, ts->cfg->tunnel_bridge)) {
@@ -977,10 +1102,9 @@ tunnels_run(struct tunnels *ts)
                 for (size_t j = 0; j < port->n_interfaces; j++) {
                     const struct ovsrec_interface *iface
                         = port->interfaces[j];
-                    if (iface->n_ofport == 1
+                    if (iface->n_ofport == 1 && iface->ofport[0] >= 0
                         && shash_find(&ts->tunnels, iface->name)) {
-                        shash_add_once(&ofports, iface->name,
-                                       (void *) (intptr_t) iface->ofport[0]);
+                        simap_put(&ofports, iface->name, iface->ofport[0]);
                     }
                 }
             }
@@ -988,8 +1112,8 @@ tunnels_run(struct tunnels *ts)
         struct shash_node *node;
         SHASH_FOR_EACH (node, &ts->tunnels) {
             struct tunnel *t = node->data;
-            struct shash_node *on = shash_find(&ofports, t->name);
-            int ofport = on ? (int) (intptr_t) on->data : -1;
+            const struct simap_node *on = simap_find(&ofports, t->name);
+            int ofport = on ? (int) on->data : -1;
             if (ofport == t->ofport) {
                 continue;
             }
@@ -1000,7 +1124,7 @@ tunnels_run(struct tunnels *ts)
             free(o);
             tunnel_rewrite(ts, t);
         }
-        shash_destroy(&ofports);
+        simap_destroy(&ofports);
     }
     if (ts->dirty) {
         struct shash_node *node;
@@ -1063,7 +1187,7 @@ tunnels_format(const struct tunnels *ts, struct ds *s)
                       ", unicast %"PRIuSIZE", arp %"PRIuSIZE"\n",
                       log_safe(n->net_id),
                       n->type, n->segid, n->lv, sset_count(&n->flood),
-                      shash_count(&n->ucast), shash_count(&n->arp));
+                      hmap_count(&n->ucast), hmap_count(&n->arp));
         if (n->refreshing) {
             ds_put_cstr(s, n->sweep_at == LLONG_MAX
                            ? "    refreshing: waiting for the server\n"

@@ -8,8 +8,9 @@
  * VLAN here, through the hooks agent wires (tunnels_network_hooks()); agent hands it the server's casts and tunnel_sync answers.
  * It asks vswitch for the tunnel ports (named and configured as the
  * reference does, tun-flows.h) and writes br-tun's flows, under owners
- * "tunport:<name>", "flood:<lv>", "ucast:<lv>:<mac>" and "arp:<lv>:<ip>",
- * so that each FDB change touches only the flows it is about.
+ * "tunport:<name>", "flood:<lv>", "ucast:<lv>" and "arp:<lv>", one flow
+ * of which each FDB change adds again or removes, so that it touches only
+ * the flows it is about.
  */
 #ifndef OVSAGENT_TUNNELS_H
 #define OVSAGENT_TUNNELS_H 1

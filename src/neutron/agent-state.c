@@ -3,6 +3,7 @@
  */
 #include <config.h>
 #include "log-safe.h"
+#include "coverage.h"
 #include "neutron/agent-state.h"
 
 #include <stdlib.h>
@@ -20,6 +21,11 @@
 #include "uuid.h"
 
 VLOG_DEFINE_THIS_MODULE(agent_state);
+
+/* Process-wide event counts, for "coverage/show"; ovsagent/show prints
+ * the same. */
+COVERAGE_DEFINE(report_state_sent);
+COVERAGE_DEFINE(report_state_failed);
 
 struct agent_state {
     const struct agent_config *cfg;
@@ -186,9 +192,11 @@ report_done(void *ctx_, const char *error, const char *result)
     as->in_flight = false;
     if (error) {
         as->n_failures++;
+        COVERAGE_INC(report_state_failed);
         VLOG_WARN("report_state failed: %s", log_safe(error));
     } else {
         as->n_reports++;
+        COVERAGE_INC(report_state_sent);
         if (ctx->had_versions) {
             as->versions_sent = true;
         }
@@ -200,11 +208,12 @@ report_done(void *ctx_, const char *error, const char *result)
                       "resyncing");
             as->revived = true;
         }
-        if (!as->last_result || !result || strcmp(as->last_result, result)) {
+        if (!as->last_result
+            || !nullable_string_is_equal(as->last_result, result)) {
             VLOG_INFO("report_state: %s", log_safe(result));
         }
         free(as->last_result);
-        as->last_result = result ? xstrdup(result) : NULL;
+        as->last_result = nullable_xstrdup(result);
     }
     free(ctx);
 }

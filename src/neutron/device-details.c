@@ -15,12 +15,6 @@
 #include "packets.h"
 #include "util.h"
 
-static char *
-nullable_strdup(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 void
 device_details_destroy(struct device_details *dd)
 {
@@ -126,8 +120,8 @@ device_details_from_json(const struct json *j, struct device_details *dd)
     dd->network_id = xstrdup(network_id);
     dd->mac = xstrdup(mac);
     dd->network_type = xstrdup(network_type);
-    dd->physical_network = nullable_strdup(json_member_string(j,
-                                                         "physical_network"));
+    dd->physical_network = nullable_xstrdup(
+        json_member_string(j, "physical_network"));
     dd->device_owner = xstrdup(json_member_string(j, "device_owner")
                                ? json_member_string(j, "device_owner") : "");
     dd->admin_state_up = json_member_bool(j, "admin_state_up", true);
@@ -191,12 +185,12 @@ device_details_clone(struct device_details *dst,
                      const struct device_details *src)
 {
     *dst = *src;
-    dst->device = nullable_strdup(src->device);
-    dst->network_id = nullable_strdup(src->network_id);
-    dst->mac = nullable_strdup(src->mac);
-    dst->network_type = nullable_strdup(src->network_type);
-    dst->physical_network = nullable_strdup(src->physical_network);
-    dst->device_owner = nullable_strdup(src->device_owner);
+    dst->device = nullable_xstrdup(src->device);
+    dst->network_id = nullable_xstrdup(src->network_id);
+    dst->mac = nullable_xstrdup(src->mac);
+    dst->network_type = nullable_xstrdup(src->network_type);
+    dst->physical_network = nullable_xstrdup(src->physical_network);
+    dst->device_owner = nullable_xstrdup(src->device_owner);
     dst->security_groups = xcalloc(src->n_security_groups + 1,
                                    sizeof *dst->security_groups);
     for (size_t i = 0; i < src->n_security_groups; i++) {
@@ -213,25 +207,20 @@ device_details_clone(struct device_details *dst,
     }
 }
 
-static bool
-str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
-}
-
 bool
 device_details_equal(const struct device_details *a,
                      const struct device_details *b)
 {
     if (a->found != b->found
-        || !str_eq(a->network_id, b->network_id)
-        || !str_eq(a->mac, b->mac)
+        || !nullable_string_is_equal(a->network_id, b->network_id)
+        || !nullable_string_is_equal(a->mac, b->mac)
         || a->admin_state_up != b->admin_state_up
-        || !str_eq(a->network_type, b->network_type)
+        || !nullable_string_is_equal(a->network_type, b->network_type)
         || a->segmentation_id != b->segmentation_id
-        || !str_eq(a->physical_network, b->physical_network)
+        || !nullable_string_is_equal(a->physical_network,
+                                     b->physical_network)
         || a->port_security_enabled != b->port_security_enabled
-        || !str_eq(a->device_owner, b->device_owner)
+        || !nullable_string_is_equal(a->device_owner, b->device_owner)
         || a->n_fixed_ips != b->n_fixed_ips || a->n_pairs != b->n_pairs
         || a->n_security_groups != b->n_security_groups) {
         return false;

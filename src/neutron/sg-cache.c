@@ -59,12 +59,6 @@ sg_protocol_number(const struct json *protocol, bool ipv6)
     return -2;
 }
 
-static char *
-nullable_strdup(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 void
 sg_rule_destroy(struct sg_rule *r)
 {
@@ -96,36 +90,32 @@ sg_rule_from_ovo(const struct json *primitive, struct sg_rule *r)
         return xasprintf("security group rule %s: unknown protocol", id);
     }
     r->id = xstrdup(id);
-    r->sg_id = nullable_strdup(json_member_string(d, "security_group_id"));
+    r->sg_id = nullable_xstrdup(json_member_string(d, "security_group_id"));
     r->port_min = ovo_member_int(d, "port_range_min", -1);
     r->port_max = ovo_member_int(d, "port_range_max", -1);
-    r->remote_prefix = nullable_strdup(json_member_string(
-                                           d, "remote_ip_prefix"));
-    r->remote_group_id = nullable_strdup(json_member_string(
-                                             d, "remote_group_id"));
-    r->remote_address_group_id = nullable_strdup(json_member_string(
-                                                d, "remote_address_group_id"));
+    r->remote_prefix = nullable_xstrdup(
+        json_member_string(d, "remote_ip_prefix"));
+    r->remote_group_id = nullable_xstrdup(
+        json_member_string(d, "remote_group_id"));
+    r->remote_address_group_id = nullable_xstrdup(
+        json_member_string(d, "remote_address_group_id"));
     r->revision = ovo_member_int(d, "revision_number", -1);
     return NULL;
 }
 
 static bool
-str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
-}
-
-static bool
 rule_equal(const struct sg_rule *a, const struct sg_rule *b)
 {
-    return (str_eq(a->id, b->id) && str_eq(a->sg_id, b->sg_id)
+    return (nullable_string_is_equal(a->id, b->id)
+            && nullable_string_is_equal(a->sg_id, b->sg_id)
             && a->ingress == b->ingress && a->ipv6 == b->ipv6
             && a->protocol == b->protocol && a->port_min == b->port_min
             && a->port_max == b->port_max
-            && str_eq(a->remote_prefix, b->remote_prefix)
-            && str_eq(a->remote_group_id, b->remote_group_id)
-            && str_eq(a->remote_address_group_id,
-                      b->remote_address_group_id));
+            && nullable_string_is_equal(a->remote_prefix, b->remote_prefix)
+            && nullable_string_is_equal(a->remote_group_id,
+                                        b->remote_group_id)
+            && nullable_string_is_equal(a->remote_address_group_id,
+                                        b->remote_address_group_id));
 }
 
 /* The cache. */

@@ -17,14 +17,31 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "coverage.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "latch.h"
+#include "ovs-rcu.h"
+#include "ovs-thread.h"
 #include "random.h"
+#include "svec.h"
 #include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(amqp_conn);
+
+/* Process-wide event counts for "coverage/show"; ovsagent/show prints the
+ * connection's own. */
+COVERAGE_DEFINE(amqp_connect);
+COVERAGE_DEFINE(amqp_connect_failed);
+COVERAGE_DEFINE(amqp_connection_lost);
+COVERAGE_DEFINE(amqp_received);
+COVERAGE_DEFINE(amqp_published);
+COVERAGE_DEFINE(amqp_returned);
+COVERAGE_DEFINE(amqp_discarded);
+COVERAGE_DEFINE(amqp_heartbeat_sent);
+COVERAGE_DEFINE(amqp_unsent);
 
 /* Everything here that logs above debug can be caused by the broker or by
  * the network, so it is rate-limited. */
@@ -375,6 +392,8 @@ amqp_conn_state_name(enum amqp_conn_state state)
     switch (state) {
     case AMQP_CONN_BACKOFF:
         return "BACKOFF";
+    case AMQP_CONN_CONNECTING:
+        return "CONNECTING";
     case AMQP_CONN_READY:
         return "READY";
     }
@@ -423,6 +442,7 @@ struct amqp_conn {
     bool decls_pending;         /* Some are not declared yet. */
 
     enum amqp_conn_state state;
+    struct amqp_setup *setup;   /* CONNECTING: the attempt under way. */
     amqp_connection_state_t conn;   /* NULL unless READY. */
     size_t cur_host;            /* The broker connected, or last tried. */
     size_t next_host;           /* The broker to try next. */
@@ -435,11 +455,13 @@ struct amqp_conn {
 
     unsigned int n_connects;
     unsigned long long int n_received, n_published, n_returned;
-    unsigned long long int n_heartbeats, n_discarded;
+    unsigned long long int n_heartbeats, n_discarded, n_unsent;
     char *last_error;           /* Never contains credentials. */
 };
 
 static void amqp_conn_set_state(struct amqp_conn *, enum amqp_conn_state);
+static void setup_abandon(struct amqp_setup *);
+static bool declare_fanout_nowait(struct amqp_conn *, const char *name);
 
 struct amqp_conn *
 amqp_conn_create(const struct amqp_url *url, const struct amqp_options *opts,
@@ -527,6 +549,7 @@ connection_lost(struct amqp_conn *c, const char *why)
     const struct amqp_host *h = cur_host(c);
     VLOG_WARN_RL(&rl, "%s:%d: AMQP connection lost (%s)", h->host, h->port,
                  log_safe(why));
+    COVERAGE_INC(amqp_connection_lost);
     set_last_error(c, why);
     drop_connection(c);
     c->next_host = c->cur_host;
@@ -547,6 +570,10 @@ amqp_conn_destroy(struct amqp_conn *c)
         struct timeval tv = { CLOSE_TIMEOUT_S, 0 };
         amqp_set_rpc_timeout(c->conn, &tv);
         amqp_connection_close(c->conn, AMQP_REPLY_SUCCESS);
+    }
+    if (c->setup) {
+        setup_abandon(c->setup);
+        c->setup = NULL;
     }
     drop_connection(c);
     for (size_t i = 0; i < c->n_decls; i++) {
@@ -595,7 +622,62 @@ amqp_conn_add_queue(struct amqp_conn *c, enum amqp_decl_kind kind,
 }
 
 /* ------------------------------------------------------------------------
- * Set-up: synchronous calls, bounded by timeouts (see amqp-conn.h). */
+ * Set-up, in a thread of its own.
+ *
+ * rabbitmq-c sets a connection up with synchronous calls: TCP connect, TLS
+ * handshake, login, channel open and each declaration wait for the broker's
+ * answer.  A broker that accepts TCP and then says nothing would hold the
+ * caller for as long as the timeouts allow, and with it OpenFlow echo
+ * replies, OVSDB and the rest of the loop.  So each attempt runs in a
+ * thread of its own on a struct amqp_setup that holds copies of everything
+ * it needs; the thread hands the connected library state back and sets a
+ * latch, which the loop waits on like any other file descriptor.  The loop
+ * never waits for the thread. */
+
+/* One queue to declare, as it was when the attempt started. */
+struct setup_decl {
+    enum amqp_decl_kind kind;
+    char *queue;
+    char *key;
+    char *consumer_tag;
+};
+
+/* One connection attempt.  Created by the loop, which then touches only
+ * 'mutex', 'finished', 'abandoned' and 'done' until the thread has set
+ * 'done'; after that the loop owns it all again. */
+struct amqp_setup {
+    /* Inputs: copies, so that the thread never reads struct amqp_conn,
+     * which amqp_conn_destroy() may free first. */
+    struct amqp_host host;
+    char *vhost;
+    struct amqp_options opts;   /* Its strings point to the copies below. */
+    char *ssl_ca_file, *ssl_cert_file, *ssl_key_file;
+    char *exchange;
+    char *connection_name;
+    struct setup_decl *decls;
+    size_t n_decls;
+
+    /* Outputs, written by the thread before it finishes. */
+    amqp_connection_state_t conn;   /* Connected and declared, or NULL. */
+    int heartbeat;              /* Negotiated, s. */
+    char *error;                /* NULL on success. */
+    struct svec notes;          /* For the log: what the broker refused and
+                                 * we worked around.  The thread logs
+                                 * nothing itself, so that every log line
+                                 * comes from the loop's thread. */
+
+    struct ovs_mutex mutex;     /* Guards 'finished' and 'abandoned'. */
+    bool finished;              /* The thread is done with this struct. */
+    bool abandoned;             /* Nobody waits: the thread frees it. */
+    struct latch done;          /* Set by the thread when finished. */
+};
+
+/* Takes 'note' (malloc'd) for the loop to log when the attempt ends. */
+static void
+setup_note(struct amqp_setup *s, char *note)
+{
+    svec_add_nocopy(&s->notes, note);
+}
 
 /* A readable description of a failed synchronous library call. */
 static char *
@@ -641,17 +723,17 @@ is_precondition_failed(amqp_rpc_reply_t r)
 /* After the broker closed the channel: acknowledges the close and opens
  * the channel again. */
 static char *
-reopen_channel(struct amqp_conn *c)
+reopen_channel(amqp_connection_state_t conn)
 {
     amqp_channel_close_ok_t close_ok = { 0 };
-    int status = amqp_send_method(c->conn, CHANNEL,
+    int status = amqp_send_method(conn, CHANNEL,
                                   AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
     if (status != AMQP_STATUS_OK) {
         return xasprintf("reopening the channel: %s",
                          amqp_error_string2(status));
     }
-    amqp_channel_open(c->conn, CHANNEL);
-    return reply_error(amqp_get_rpc_reply(c->conn), "reopening the channel");
+    amqp_channel_open(conn, CHANNEL);
+    return reply_error(amqp_get_rpc_reply(conn), "reopening the channel");
 }
 
 /* Fills 'entries' and returns the AMQP table for 'f''s arguments.  The
@@ -675,36 +757,36 @@ decl_table(const struct amqp_decl_flags *f,
 }
 
 static char *
-declare_exchange(struct amqp_conn *c, const char *name,
+declare_exchange(struct amqp_setup *s, const char *name,
                  enum amqp_decl_kind kind)
 {
     struct amqp_decl_flags f;
     amqp_table_entry_t entries[AMQP_DECL_MAX_ARGS];
-    amqp_decl_flags(&c->opts, kind, &f);
+    amqp_decl_flags(&s->opts, kind, &f);
     const char *type = kind == AMQP_DECL_CONTROL_EXCHANGE ? "topic" : "fanout";
 
-    amqp_exchange_declare(c->conn, CHANNEL, amqp_cstring_bytes(name),
+    amqp_exchange_declare(s->conn, CHANNEL, amqp_cstring_bytes(name),
                           amqp_cstring_bytes(type), 0, f.durable,
                           f.auto_delete, 0, decl_table(&f, entries));
-    amqp_rpc_reply_t r = amqp_get_rpc_reply(c->conn);
-    c->last_tx = c->last_rx = time_msec();
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(s->conn);
     if (kind == AMQP_DECL_CONTROL_EXCHANGE && is_precondition_failed(r)) {
         /* docs/wire.md §3.4: the services that declared it first win; use it
          * as it is rather than never connecting. */
-        VLOG_ERR_RL(&rl, "exchange %s exists with other flags than "
-                    "[oslo_messaging_rabbit] asks for (durable=%s, "
-                    "auto_delete=%s): using it as it is; check "
-                    "amqp_durable_queues, rabbit_quorum_queue and "
-                    "amqp_auto_delete", name, f.durable ? "true" : "false",
-                    f.auto_delete ? "true" : "false");
-        char *error = reopen_channel(c);
+        setup_note(s, xasprintf("exchange %s exists with other flags than "
+                                "[oslo_messaging_rabbit] asks for "
+                                "(durable=%s, auto_delete=%s): using it as "
+                                "it is; check amqp_durable_queues, "
+                                "rabbit_quorum_queue and amqp_auto_delete",
+                                name, f.durable ? "true" : "false",
+                                f.auto_delete ? "true" : "false"));
+        char *error = reopen_channel(s->conn);
         if (error) {
             return error;
         }
-        amqp_exchange_declare(c->conn, CHANNEL, amqp_cstring_bytes(name),
+        amqp_exchange_declare(s->conn, CHANNEL, amqp_cstring_bytes(name),
                               amqp_cstring_bytes(type), 1, 0, 0, 0,
                               amqp_empty_table);
-        r = amqp_get_rpc_reply(c->conn);
+        r = amqp_get_rpc_reply(s->conn);
     }
     char *what = xasprintf("declaring exchange %s", name);
     char *error = reply_error(r, what);
@@ -713,30 +795,29 @@ declare_exchange(struct amqp_conn *c, const char *name,
 }
 
 static char *
-declare_queue(struct amqp_conn *c, const struct amqp_decl *d)
+declare_queue(struct amqp_setup *s, const struct setup_decl *d)
 {
     struct amqp_decl_flags f;
     amqp_table_entry_t entries[AMQP_DECL_MAX_ARGS];
-    amqp_decl_flags(&c->opts, d->kind, &f);
+    amqp_decl_flags(&s->opts, d->kind, &f);
 
-    amqp_queue_declare(c->conn, CHANNEL, amqp_cstring_bytes(d->queue), 0,
+    amqp_queue_declare(s->conn, CHANNEL, amqp_cstring_bytes(d->queue), 0,
                        f.durable, f.exclusive, f.auto_delete,
                        decl_table(&f, entries));
-    amqp_rpc_reply_t r = amqp_get_rpc_reply(c->conn);
-    c->last_tx = c->last_rx = time_msec();
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(s->conn);
     if (d->kind == AMQP_DECL_TOPIC_QUEUE && is_precondition_failed(r)) {
         /* A queue shared with Python services (or left by a Python agent
          * on this host) with other flags: see declare_exchange(). */
-        VLOG_ERR_RL(&rl, "queue %s exists with other flags than "
-                    "[oslo_messaging_rabbit] asks for: using it as it is",
-                    d->queue);
-        char *error = reopen_channel(c);
+        setup_note(s, xasprintf("queue %s exists with other flags than "
+                                "[oslo_messaging_rabbit] asks for: using it "
+                                "as it is", d->queue));
+        char *error = reopen_channel(s->conn);
         if (error) {
             return error;
         }
-        amqp_queue_declare(c->conn, CHANNEL, amqp_cstring_bytes(d->queue),
+        amqp_queue_declare(s->conn, CHANNEL, amqp_cstring_bytes(d->queue),
                            1, 0, 0, 0, amqp_empty_table);
-        r = amqp_get_rpc_reply(c->conn);
+        r = amqp_get_rpc_reply(s->conn);
     }
     char *what = xasprintf("declaring queue %s", d->queue);
     char *error = reply_error(r, what);
@@ -744,68 +825,49 @@ declare_queue(struct amqp_conn *c, const struct amqp_decl *d)
     return error;
 }
 
-/* Declares, binds and consumes the queue of 'd'. */
+/* Declares, binds and consumes the queue of 'd', waiting for each
+ * answer. */
 static char *
-declare_decl(struct amqp_conn *c, struct amqp_decl *d)
+declare_decl(struct amqp_setup *s, const struct setup_decl *d)
 {
     char *error = NULL;
     char *exchange = NULL;
 
     if (d->kind == AMQP_DECL_FANOUT_QUEUE) {
         exchange = xasprintf("%s_fanout", d->key);
-        error = declare_exchange(c, exchange, AMQP_DECL_FANOUT_EXCHANGE);
+        error = declare_exchange(s, exchange, AMQP_DECL_FANOUT_EXCHANGE);
     } else if (d->kind == AMQP_DECL_TOPIC_QUEUE) {
-        exchange = xstrdup(c->exchange);
+        exchange = xstrdup(s->exchange);
     }
     if (!error) {
-        error = declare_queue(c, d);
+        error = declare_queue(s, d);
     }
     if (!error && exchange) {
-        amqp_queue_bind(c->conn, CHANNEL, amqp_cstring_bytes(d->queue),
+        amqp_queue_bind(s->conn, CHANNEL, amqp_cstring_bytes(d->queue),
                         amqp_cstring_bytes(exchange),
                         amqp_cstring_bytes(d->key), amqp_empty_table);
         char *what = xasprintf("binding queue %s to %s", d->queue, exchange);
-        error = reply_error(amqp_get_rpc_reply(c->conn), what);
+        error = reply_error(amqp_get_rpc_reply(s->conn), what);
         free(what);
     }
     if (!error) {
         /* no_local 0, no_ack 0, exclusive 0: as oslo consumes. */
-        amqp_basic_consume(c->conn, CHANNEL, amqp_cstring_bytes(d->queue),
+        amqp_basic_consume(s->conn, CHANNEL, amqp_cstring_bytes(d->queue),
                            amqp_cstring_bytes(d->consumer_tag), 0, 0, 0,
                            amqp_empty_table);
         char *what = xasprintf("consuming queue %s", d->queue);
-        error = reply_error(amqp_get_rpc_reply(c->conn), what);
+        error = reply_error(amqp_get_rpc_reply(s->conn), what);
         free(what);
     }
-    c->last_tx = c->last_rx = time_msec();
     free(exchange);
-    if (!error) {
-        d->declared = true;
-        VLOG_DBG("declared and consuming %s", d->queue);
-    }
     return error;
-}
-
-static char *
-declare_pending(struct amqp_conn *c)
-{
-    for (size_t i = 0; i < c->n_decls; i++) {
-        if (!c->decls[i].declared) {
-            char *error = declare_decl(c, &c->decls[i]);
-            if (error) {
-                return error;
-            }
-        }
-    }
-    c->decls_pending = false;
-    return NULL;
 }
 
 /* The client properties oslo.messaging sends (docs/wire.md §2.2): the
  * capabilities make the broker tell us when a consumed queue is deleted
  * (basic.cancel) and when it blocks publishers. */
 static char *
-login(struct amqp_conn *c, const struct amqp_host *h)
+login(struct amqp_setup *s)
 {
     amqp_table_entry_t caps[3];
     static const char *const cap_names[] = {
@@ -823,13 +885,14 @@ login(struct amqp_conn *c, const struct amqp_host *h)
     props[0].value.value.table = (amqp_table_t) { ARRAY_SIZE(caps), caps };
     props[1].key = amqp_cstring_bytes("connection_name");
     props[1].value.kind = AMQP_FIELD_KIND_UTF8;
-    props[1].value.value.bytes = amqp_cstring_bytes(c->connection_name);
+    props[1].value.value.bytes = amqp_cstring_bytes(s->connection_name);
     amqp_table_t table = { ARRAY_SIZE(props), props };
 
     /* PLAIN rather than the reference's AMQPLAIN: RabbitMQ accepts both
      * and the peers cannot tell. */
+    const struct amqp_host *h = &s->host;
     amqp_rpc_reply_t r = amqp_login_with_properties(
-        c->conn, c->url.vhost, 0, FRAME_MAX, MAX(c->opts.heartbeat, 0),
+        s->conn, s->vhost, 0, FRAME_MAX, MAX(s->opts.heartbeat, 0),
         &table, AMQP_SASL_METHOD_PLAIN, h->user, h->password);
     if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
         && r.library_error == AMQP_STATUS_CONNECTION_CLOSED) {
@@ -844,40 +907,41 @@ login(struct amqp_conn *c, const struct amqp_host *h)
 }
 
 static char *
-open_socket(struct amqp_conn *c, const struct amqp_host *h)
+open_socket(struct amqp_setup *s)
 {
+    const struct amqp_options *opts = &s->opts;
     amqp_socket_t *sock;
 
-    if (c->opts.ssl) {
-        sock = amqp_ssl_socket_new(c->conn);
+    if (opts->ssl) {
+        sock = amqp_ssl_socket_new(s->conn);
         if (!sock) {
             return xstrdup("cannot create a TLS socket");
         }
         /* oslo verifies the broker's certificate chain only when given a
          * CA, and never its host name (Zed's behaviour). */
-        bool have_ca = c->opts.ssl_ca_file && c->opts.ssl_ca_file[0];
-        if (have_ca && amqp_ssl_socket_set_cacert(sock, c->opts.ssl_ca_file)) {
+        bool have_ca = opts->ssl_ca_file && opts->ssl_ca_file[0];
+        if (have_ca && amqp_ssl_socket_set_cacert(sock, opts->ssl_ca_file)) {
             return xasprintf("cannot load ssl_ca_file %s",
-                             c->opts.ssl_ca_file);
+                             opts->ssl_ca_file);
         }
         amqp_ssl_socket_set_verify_peer(sock, have_ca);
         amqp_ssl_socket_set_verify_hostname(sock, false);
-        bool have_cert = c->opts.ssl_cert_file && c->opts.ssl_cert_file[0];
-        bool have_key = c->opts.ssl_key_file && c->opts.ssl_key_file[0];
+        bool have_cert = opts->ssl_cert_file && opts->ssl_cert_file[0];
+        bool have_key = opts->ssl_key_file && opts->ssl_key_file[0];
         if (have_cert || have_key) {
             if (!have_cert || !have_key) {
                 return xstrdup("ssl_cert_file and ssl_key_file must be set "
                                "together");
             }
-            if (amqp_ssl_socket_set_key(sock, c->opts.ssl_cert_file,
-                                        c->opts.ssl_key_file)) {
+            if (amqp_ssl_socket_set_key(sock, opts->ssl_cert_file,
+                                        opts->ssl_key_file)) {
                 return xasprintf("cannot load ssl_cert_file %s or "
-                                 "ssl_key_file %s", c->opts.ssl_cert_file,
-                                 c->opts.ssl_key_file);
+                                 "ssl_key_file %s", opts->ssl_cert_file,
+                                 opts->ssl_key_file);
             }
         }
     } else {
-        sock = amqp_tcp_socket_new(c->conn);
+        sock = amqp_tcp_socket_new(s->conn);
         if (!sock) {
             return xstrdup("cannot create a socket");
         }
@@ -885,7 +949,8 @@ open_socket(struct amqp_conn *c, const struct amqp_host *h)
 
     struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
     errno = 0;
-    int status = amqp_socket_open_noblock(sock, h->host, h->port, &tv);
+    int status = amqp_socket_open_noblock(sock, s->host.host, s->host.port,
+                                          &tv);
     if (status) {
         /* rabbitmq-c connects without blocking: when the connection then
          * fails (refused, unreachable), it reads the error with SO_ERROR
@@ -900,67 +965,286 @@ open_socket(struct amqp_conn *c, const struct amqp_host *h)
     return NULL;
 }
 
-/* Connects to broker 'h' and declares everything.  Blocks for at most a
- * few seconds per step (see amqp-conn.h). */
+/* Connects to the broker of 's' and declares everything, each step bounded
+ * by a timeout.  In the set-up thread. */
 static char *
-setup(struct amqp_conn *c, const struct amqp_host *h)
+setup_run(struct amqp_setup *s)
 {
-    c->conn = amqp_new_connection();
+    s->conn = amqp_new_connection();
     struct timeval handshake_tv = { CONNECT_TIMEOUT_S, 0 };
     struct timeval rpc_tv = { RPC_TIMEOUT_S, 0 };
-    amqp_set_handshake_timeout(c->conn, &handshake_tv);
-    amqp_set_rpc_timeout(c->conn, &rpc_tv);
+    amqp_set_handshake_timeout(s->conn, &handshake_tv);
+    amqp_set_rpc_timeout(s->conn, &rpc_tv);
 
-    char *error = open_socket(c, h);
+    char *error = open_socket(s);
     if (!error) {
-        error = login(c, h);
+        error = login(s);
     }
     if (!error) {
-        c->heartbeat = amqp_get_heartbeat(c->conn);
-        amqp_channel_open(c->conn, CHANNEL);
-        error = reply_error(amqp_get_rpc_reply(c->conn), "opening a channel");
+        s->heartbeat = amqp_get_heartbeat(s->conn);
+        amqp_channel_open(s->conn, CHANNEL);
+        error = reply_error(amqp_get_rpc_reply(s->conn), "opening a channel");
     }
     if (!error) {
-        error = declare_exchange(c, c->exchange, AMQP_DECL_CONTROL_EXCHANGE);
+        error = declare_exchange(s, s->exchange, AMQP_DECL_CONTROL_EXCHANGE);
     }
-    if (!error) {
-        error = declare_pending(c);
+    for (size_t i = 0; !error && i < s->n_decls; i++) {
+        error = declare_decl(s, &s->decls[i]);
+    }
+    if (error) {
+        amqp_destroy_connection(s->conn);
+        s->conn = NULL;
     }
     return error;
+}
+
+static void
+setup_destroy(struct amqp_setup *s)
+{
+    if (s->conn) {
+        amqp_destroy_connection(s->conn);
+    }
+    free(s->host.user);
+    free(s->host.password);
+    free(s->host.host);
+    free(s->vhost);
+    free(s->ssl_ca_file);
+    free(s->ssl_cert_file);
+    free(s->ssl_key_file);
+    free(s->exchange);
+    free(s->connection_name);
+    for (size_t i = 0; i < s->n_decls; i++) {
+        free(s->decls[i].queue);
+        free(s->decls[i].key);
+        free(s->decls[i].consumer_tag);
+    }
+    free(s->decls);
+    free(s->error);
+    svec_destroy(&s->notes);
+    latch_destroy(&s->done);
+    ovs_mutex_destroy(&s->mutex);
+    free(s);
+}
+
+static void *
+setup_main(void *s_)
+{
+    struct amqp_setup *s = s_;
+
+    /* This thread reads no RCU-protected data: never hold up the
+     * others' grace periods while it waits for the broker. */
+    ovsrcu_quiesce_start();
+
+    s->error = setup_run(s);
+
+    /* The latch is set under the mutex, so that setup_abandon() never
+     * frees it between our two steps. */
+    ovs_mutex_lock(&s->mutex);
+    s->finished = true;
+    bool abandoned = s->abandoned;
+    if (!abandoned) {
+        latch_set(&s->done);
+    }
+    ovs_mutex_unlock(&s->mutex);
+    if (abandoned) {
+        setup_destroy(s);
+    }
+    return NULL;
+}
+
+/* Starts an attempt to connect to broker 'h' and declare every queue of
+ * 'c', in a thread. */
+static struct amqp_setup *
+setup_start(const struct amqp_conn *c, const struct amqp_host *h)
+{
+    struct amqp_setup *s = xzalloc(sizeof *s);
+    s->host.user = xstrdup(h->user);
+    s->host.password = xstrdup(h->password);
+    s->host.host = xstrdup(h->host);
+    s->host.port = h->port;
+    s->vhost = xstrdup(c->url.vhost);
+    s->opts = c->opts;
+    s->ssl_ca_file = nullable_xstrdup(c->opts.ssl_ca_file);
+    s->ssl_cert_file = nullable_xstrdup(c->opts.ssl_cert_file);
+    s->ssl_key_file = nullable_xstrdup(c->opts.ssl_key_file);
+    s->opts.ssl_ca_file = s->ssl_ca_file;
+    s->opts.ssl_cert_file = s->ssl_cert_file;
+    s->opts.ssl_key_file = s->ssl_key_file;
+    s->exchange = xstrdup(c->exchange);
+    s->connection_name = xstrdup(c->connection_name);
+    s->decls = xcalloc(MAX(c->n_decls, 1), sizeof *s->decls);
+    for (size_t i = 0; i < c->n_decls; i++) {
+        s->decls[i].kind = c->decls[i].kind;
+        s->decls[i].queue = xstrdup(c->decls[i].queue);
+        s->decls[i].key = xstrdup(c->decls[i].key);
+        s->decls[i].consumer_tag = xstrdup(c->decls[i].consumer_tag);
+    }
+    s->n_decls = c->n_decls;
+    svec_init(&s->notes);
+    ovs_mutex_init(&s->mutex);
+    latch_init(&s->done);
+
+    pthread_t thread = ovs_thread_create("amqp_setup", setup_main, s);
+    int error = pthread_detach(thread);
+    if (error) {
+        ovs_abort(error, "pthread_detach failed");
+    }
+    return s;
+}
+
+/* The loop no longer wants the attempt 's' (the connection is being
+ * destroyed): frees it now if its thread is done, or else lets the thread
+ * free it when it is.  Never waits for the broker. */
+static void
+setup_abandon(struct amqp_setup *s)
+{
+    ovs_mutex_lock(&s->mutex);
+    bool finished = s->finished;
+    s->abandoned = true;
+    ovs_mutex_unlock(&s->mutex);
+    if (finished) {
+        setup_destroy(s);
+    }
 }
 
 static void
 try_connect(struct amqp_conn *c)
 {
     c->cur_host = c->next_host;
-    const struct amqp_host *h = cur_host(c);
-
     inbound_reset(&c->in);
     for (size_t i = 0; i < c->n_decls; i++) {
         c->decls[i].declared = false;
     }
-    char *error = setup(c, h);
-    if (error) {
-        drop_connection(c);
+    c->setup = setup_start(c, cur_host(c));
+    amqp_conn_set_state(c, AMQP_CONN_CONNECTING);
+}
+
+/* The attempt's thread is done: takes its connection, or backs off. */
+static void
+setup_finish(struct amqp_conn *c)
+{
+    struct amqp_setup *s = c->setup;
+    const struct amqp_host *h = cur_host(c);
+    c->setup = NULL;
+
+    /* The thread sets the latch while it holds the mutex: taking it here
+     * waits the few instructions until it lets go, so that the mutex is
+     * free when setup_destroy() destroys it. */
+    ovs_mutex_lock(&s->mutex);
+    ovs_assert(s->finished);
+    ovs_mutex_unlock(&s->mutex);
+
+    const char *note;
+    size_t i;
+    SVEC_FOR_EACH (i, note, &s->notes) {
+        VLOG_ERR_RL(&rl, "%s:%d: %s", h->host, h->port, log_safe(note));
+    }
+
+    if (s->error) {
         c->n_failures++;
+        COVERAGE_INC(amqp_connect_failed);
         long long int delay = amqp_backoff_ms(&c->opts, c->n_failures);
         VLOG_WARN_RL(&rl, "%s:%d: %s; retrying in %lld ms%s", h->host,
-                     h->port, log_safe(error), delay,
+                     h->port, log_safe(s->error), delay,
                      c->url.n_hosts > 1 ? " with the next broker" : "");
-        set_last_error(c, error);
-        free(error);
+        set_last_error(c, s->error);
         c->next_host = (c->cur_host + 1) % c->url.n_hosts;
         c->next_attempt = time_msec() + delay;
+        amqp_conn_set_state(c, AMQP_CONN_BACKOFF);
+        setup_destroy(s);
         return;
     }
 
+    c->conn = s->conn;
+    s->conn = NULL;
+    c->heartbeat = s->heartbeat;
+    /* Queues added while the thread worked are declared without waiting,
+     * from amqp_conn_run(). */
+    for (size_t i = 0; i < s->n_decls; i++) {
+        c->decls[i].declared = true;
+    }
+    c->decls_pending = s->n_decls < c->n_decls;
+    setup_destroy(s);
+
     c->n_failures = 0;
     c->n_connects++;
+    COVERAGE_INC(amqp_connect);
     c->last_rx = c->last_tx = time_msec();
     amqp_conn_set_state(c, AMQP_CONN_READY);
     VLOG_INFO("%s:%d: connected to the message broker (vhost %s, "
               "heartbeat %d s%s)", h->host, h->port, c->url.vhost,
               c->heartbeat, c->opts.ssl ? ", TLS" : "");
+}
+
+/* Declares, binds and consumes the queues added while connected, without
+ * waiting for the broker's answers (nowait): a refusal comes back later as
+ * a channel close, which makes the next connection declare them the
+ * patient way.  Returns false if the connection was lost. */
+static bool
+declare_pending_nowait(struct amqp_conn *c)
+{
+    for (size_t i = 0; i < c->n_decls; i++) {
+        struct amqp_decl *d = &c->decls[i];
+        if (d->declared) {
+            continue;
+        }
+
+        char *exchange = NULL;
+        if (d->kind == AMQP_DECL_FANOUT_QUEUE) {
+            exchange = xasprintf("%s_fanout", d->key);
+            if (!declare_fanout_nowait(c, exchange)) {
+                free(exchange);
+                return false;
+            }
+        } else if (d->kind == AMQP_DECL_TOPIC_QUEUE) {
+            exchange = xstrdup(c->exchange);
+        }
+
+        struct amqp_decl_flags f;
+        amqp_table_entry_t entries[AMQP_DECL_MAX_ARGS];
+        amqp_decl_flags(&c->opts, d->kind, &f);
+        amqp_queue_declare_t declare = {
+            .queue = amqp_cstring_bytes(d->queue),
+            .durable = f.durable,
+            .exclusive = f.exclusive,
+            .auto_delete = f.auto_delete,
+            .nowait = 1,
+            .arguments = decl_table(&f, entries),
+        };
+        int status = amqp_send_method(c->conn, CHANNEL,
+                                      AMQP_QUEUE_DECLARE_METHOD, &declare);
+        if (status == AMQP_STATUS_OK && exchange) {
+            amqp_queue_bind_t bind = {
+                .queue = amqp_cstring_bytes(d->queue),
+                .exchange = amqp_cstring_bytes(exchange),
+                .routing_key = amqp_cstring_bytes(d->key),
+                .nowait = 1,
+                .arguments = amqp_empty_table,
+            };
+            status = amqp_send_method(c->conn, CHANNEL,
+                                      AMQP_QUEUE_BIND_METHOD, &bind);
+        }
+        if (status == AMQP_STATUS_OK) {
+            amqp_basic_consume_t consume = {
+                .queue = amqp_cstring_bytes(d->queue),
+                .consumer_tag = amqp_cstring_bytes(d->consumer_tag),
+                .nowait = 1,
+                .arguments = amqp_empty_table,
+            };
+            status = amqp_send_method(c->conn, CHANNEL,
+                                      AMQP_BASIC_CONSUME_METHOD, &consume);
+        }
+        free(exchange);
+        c->last_tx = time_msec();
+        if (status != AMQP_STATUS_OK) {
+            connection_lost(c, amqp_error_string2(status));
+            return false;
+        }
+        d->declared = true;
+        VLOG_DBG("declared and consuming %s (without waiting)", d->queue);
+    }
+    c->decls_pending = false;
+    return true;
 }
 
 /* ------------------------------------------------------------------------
@@ -995,8 +1279,10 @@ inbound_complete(struct amqp_conn *c)
                      "(more than %d)", h->host, h->port, in->size,
                      MAX_BODY_SIZE);
         c->n_discarded++;
+        COVERAGE_INC(amqp_discarded);
     } else if (in->is_return) {
         c->n_returned++;
+        COVERAGE_INC(amqp_returned);
         if (c->return_cb) {
             c->return_cb(c->aux, in->body.string, in->body.length);
         }
@@ -1004,8 +1290,10 @@ inbound_complete(struct amqp_conn *c)
         VLOG_WARN_RL(&rl, "%s:%d: dropping a message for an unknown "
                      "consumer", h->host, h->port);
         c->n_discarded++;
+        COVERAGE_INC(amqp_discarded);
     } else {
         c->n_received++;
+        COVERAGE_INC(amqp_received);
         /* The callback may publish, and a publish may fail and drop the
          * connection: check the state afterwards. */
         char *queue = xstrdup(c->decls[in->decl_idx].queue);
@@ -1217,6 +1505,15 @@ receive(struct amqp_conn *c)
     }
 }
 
+/* True if the kernel has room for more of what we send (a zero-timeout
+ * poll). */
+static bool
+socket_writable(const struct amqp_conn *c)
+{
+    struct pollfd pfd = { .fd = amqp_get_sockfd(c->conn), .events = POLLOUT };
+    return pfd.fd >= 0 && poll(&pfd, 1, 0) > 0 && pfd.revents & POLLOUT;
+}
+
 static bool
 send_heartbeat(struct amqp_conn *c)
 {
@@ -1230,6 +1527,7 @@ send_heartbeat(struct amqp_conn *c)
         return false;
     }
     c->n_heartbeats++;
+    COVERAGE_INC(amqp_heartbeat_sent);
     c->last_tx = time_msec();
     return true;
 }
@@ -1242,6 +1540,12 @@ amqp_conn_run(struct amqp_conn *c)
             return;
         }
         try_connect(c);
+    }
+    if (c->state == AMQP_CONN_CONNECTING) {
+        if (!latch_poll(&c->setup->done)) {
+            return;
+        }
+        setup_finish(c);
         if (c->state != AMQP_CONN_READY) {
             return;
         }
@@ -1273,13 +1577,7 @@ amqp_conn_run(struct amqp_conn *c)
     }
 
     if (c->decls_pending) {
-        /* Queues added while connected: a short synchronous exchange, as
-         * during set-up. */
-        char *error = declare_pending(c);
-        if (error) {
-            connection_lost(c, error);
-            free(error);
-        }
+        declare_pending_nowait(c);
     }
 }
 
@@ -1288,6 +1586,9 @@ amqp_conn_wait(struct amqp_conn *c)
 {
     if (c->state == AMQP_CONN_BACKOFF) {
         poll_timer_wait_until(c->next_attempt);
+        return;
+    } else if (c->state == AMQP_CONN_CONNECTING) {
+        latch_wait(&c->setup->done);
         return;
     }
 
@@ -1306,12 +1607,6 @@ amqp_conn_wait(struct amqp_conn *c)
     if (next != LLONG_MAX) {
         poll_timer_wait_until(next);
     }
-}
-
-enum amqp_conn_state
-amqp_conn_get_state(const struct amqp_conn *c)
-{
-    return c->state;
 }
 
 bool
@@ -1363,6 +1658,16 @@ amqp_conn_publish(struct amqp_conn *c, const char *exchange, bool fanout,
     if (c->state != AMQP_CONN_READY) {
         return false;
     }
+    if (!socket_writable(c)) {
+        /* rabbitmq-c would wait for room without a limit, and the loop
+         * with it (see amqp-conn.h). */
+        VLOG_WARN_RL(&rl, "%s:%d: the broker reads nothing and the send "
+                     "buffer is full: not sending", cur_host(c)->host,
+                     cur_host(c)->port);
+        c->n_unsent++;
+        COVERAGE_INC(amqp_unsent);
+        return false;
+    }
 
     char *fanout_exchange = NULL;
     if (fanout) {
@@ -1406,6 +1711,7 @@ amqp_conn_publish(struct amqp_conn *c, const char *exchange, bool fanout,
         return false;
     }
     c->n_published++;
+    COVERAGE_INC(amqp_published);
     return true;
 }
 
@@ -1446,10 +1752,11 @@ amqp_conn_format(const struct amqp_conn *c, struct ds *s)
                   c->state == AMQP_CONN_READY ? "connected" : "connecting");
     ds_put_format(s, "  amqp: state=%s heartbeat=%d connects=%u "
                   "received=%llu published=%llu returned=%llu "
-                  "discarded=%llu heartbeats_sent=%llu",
+                  "discarded=%llu heartbeats_sent=%llu unsent=%llu",
                   amqp_conn_state_name(c->state), c->heartbeat,
                   c->n_connects, c->n_received, c->n_published,
-                  c->n_returned, c->n_discarded, c->n_heartbeats);
+                  c->n_returned, c->n_discarded, c->n_heartbeats,
+                  c->n_unsent);
     if (c->last_error) {
         ds_put_format(s, " last_error=\"%s\"", c->last_error);
     }

@@ -16,18 +16,29 @@
  * module sends them itself and declares the broker dead after a heartbeat
  * timeout of silence.
  *
- * Where it does block: connection set-up (TCP connect, TLS handshake,
- * login, channel open and the declarations) uses rabbitmq-c's synchronous
- * calls bounded by short timeouts, and so do declaring a queue added
- * while connected and deleting the fanout queues at a clean exit.  A publish may wait for the socket to drain if the
- * kernel's send buffer is full.
+ * Nothing here waits for the broker in the loop.  Connection set-up (TCP
+ * connect, TLS handshake, login, channel open and the declarations) uses
+ * rabbitmq-c's synchronous calls, bounded by short timeouts, in a thread of
+ * its own per attempt; the loop waits on a latch for its outcome and
+ * meanwhile serves OpenFlow, OVSDB and everything else.  A queue added while connected
+ * is declared, bound and consumed without waiting for the answers (a refusal
+ * comes back as a channel close, and the connection is made again).
+ *
+ * What still waits: at a clean exit, the goodbye and the deletion of the
+ * fanout queues (2 s at most); and a publish to a broker that has stopped
+ * reading.  A publish that finds the kernel's send buffer full fails at
+ * once, as if not connected, and the heartbeat then finds the broker dead;
+ * only a message larger than the room left waits for the broker to read.
  *
  * The state machine:
  *
- *     BACKOFF --(retry time reached; set-up succeeds)--> READY
- *        ^  \--(set-up fails: next host, longer delay)--> BACKOFF
- *        |
- *        +--(socket error, heartbeat timeout, broker closes)-- READY
+ *     BACKOFF --(retry time reached: a set-up thread starts)--> CONNECTING
+ *        ^  ^                                                     |  |
+ *        |  +---------(set-up fails: next host, longer delay)-----+  |
+ *        |                                                           |
+ *        |                     (set-up succeeds) READY <-------------+
+ *        |                                         |
+ *        +--(socket error, heartbeat timeout, broker closes)---------+
  */
 #ifndef OVSAGENT_AMQP_CONN_H
 #define OVSAGENT_AMQP_CONN_H 1
@@ -156,6 +167,7 @@ enum amqp_heartbeat_action amqp_heartbeat_check(int heartbeat, int rate,
 
 enum amqp_conn_state {
     AMQP_CONN_BACKOFF,          /* Not connected; retrying at a time. */
+    AMQP_CONN_CONNECTING,       /* A set-up thread is at work. */
     AMQP_CONN_READY,            /* Connected, everything declared. */
 };
 
@@ -203,7 +215,6 @@ void amqp_conn_add_queue(struct amqp_conn *, enum amqp_decl_kind,
 void amqp_conn_run(struct amqp_conn *);
 void amqp_conn_wait(struct amqp_conn *);
 
-enum amqp_conn_state amqp_conn_get_state(const struct amqp_conn *);
 bool amqp_conn_is_ready(const struct amqp_conn *);
 
 /* Number of times the connection has become ready. */
@@ -217,7 +228,8 @@ unsigned int amqp_conn_n_connects(const struct amqp_conn *);
  * 'expiration_ms' > 0 sets the message TTL and makes the publish
  * mandatory: a message no queue takes comes back through the return
  * callback.  Returns false if the message could not be sent (not
- * connected, or the connection failed while sending). */
+ * connected, the broker reads nothing and the send buffer is full, or the
+ * connection failed while sending). */
 bool amqp_conn_publish(struct amqp_conn *, const char *exchange,
                        bool fanout, const char *routing_key,
                        const char *body, int expiration_ms);

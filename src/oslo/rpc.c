@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent-config.h"
+#include "coverage.h"
 #include "hash.h"
 #include "oslo/amqp-conn.h"
 #include "oslo/oslo-msg.h"
@@ -36,6 +37,18 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(rpc);
+
+/* Process-wide event counts, for "coverage/show"; ovsagent/show prints
+ * the same from the session's own counters. */
+COVERAGE_DEFINE(rpc_call);
+COVERAGE_DEFINE(rpc_cast);
+COVERAGE_DEFINE(rpc_timeout);
+COVERAGE_DEFINE(rpc_failure);
+COVERAGE_DEFINE(rpc_request);
+COVERAGE_DEFINE(rpc_dropped);
+COVERAGE_DEFINE(rpc_duplicate);
+COVERAGE_DEFINE(rpc_stray_reply);
+COVERAGE_DEFINE(rpc_reconnect);
 
 /* Everything logged above debug here is caused by a peer. */
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
@@ -284,6 +297,7 @@ handle_reply(struct rpc *rpc, const struct json *msg)
                      rpc->reply_q, log_safe(error));
         free(error);
         rpc->n_bad++;
+        COVERAGE_INC(rpc_dropped);
         return;
     }
 
@@ -294,6 +308,7 @@ handle_reply(struct rpc *rpc, const struct json *msg)
         VLOG_DBG_RL(&rl, "reply to unknown call %s dropped",
                     log_safe(reply.msg_id));
         rpc->n_stray_replies++;
+        COVERAGE_INC(rpc_stray_reply);
         oslo_reply_destroy(&reply);
         return;
     }
@@ -318,6 +333,7 @@ handle_reply(struct rpc *rpc, const struct json *msg)
     if (reply.ending) {
         if (pc->error) {
             rpc->n_failures++;
+            COVERAGE_INC(rpc_failure);
             VLOG_DBG("%s: remote failure: %s", pc->method,
                      log_safe(pc->error));
         }
@@ -357,12 +373,14 @@ handle_request(struct rpc *rpc, const struct listener *l, const char *queue,
                      log_safe(error));
         free(error);
         rpc->n_bad++;
+        COVERAGE_INC(rpc_dropped);
         return;
     }
     if (is_duplicate(rpc, req.unique_id)) {
         VLOG_DBG_RL(&rl, "%s: dropping duplicate %s %s", queue,
                     log_safe(req.method), log_safe(req.unique_id));
         rpc->n_duplicates++;
+        COVERAGE_INC(rpc_duplicate);
         return;
     }
     if (req.msg_id) {
@@ -372,6 +390,7 @@ handle_request(struct rpc *rpc, const struct listener *l, const char *queue,
                     queue, log_safe(req.method));
     }
     rpc->n_requests++;
+    COVERAGE_INC(rpc_request);
     l->cb(l->aux, l->topic, req.method, req.args);
 }
 
@@ -388,6 +407,7 @@ rpc_deliver(void *rpc_, const char *queue, const void *body, size_t size)
                      log_safe(error));
         free(error);
         rpc->n_bad++;
+        COVERAGE_INC(rpc_dropped);
         return;
     }
     if (!strcmp(queue, rpc->reply_q)) {
@@ -400,6 +420,7 @@ rpc_deliver(void *rpc_, const char *queue, const void *body, size_t size)
             VLOG_WARN_RL(&rl, "%s: dropping a message on a queue nobody "
                          "listens to", queue);
             rpc->n_bad++;
+            COVERAGE_INC(rpc_dropped);
         }
     }
     json_destroy(msg);
@@ -451,6 +472,7 @@ rpc_run(struct rpc *rpc)
         if (n != rpc->last_connects) {
             if (rpc->last_connects) {
                 rpc->reconnect_seqno++;
+                COVERAGE_INC(rpc_reconnect);
                 VLOG_INFO("reconnected to the message broker; consumers "
                           "declared again");
             }
@@ -463,6 +485,7 @@ rpc_run(struct rpc *rpc)
     HMAP_FOR_EACH_SAFE (pc, hmap_node, &rpc->calls) {
         if (now >= pc->deadline) {
             rpc->n_timeouts++;
+            COVERAGE_INC(rpc_timeout);
             complete(rpc, pc, "timed out waiting for a reply");
         }
     }
@@ -516,6 +539,7 @@ rpc_call(struct rpc *rpc, const char *topic, const char *method,
                                          pc->msg_id, rpc->reply_q);
     json_destroy(args);
     rpc->n_calls++;
+    COVERAGE_INC(rpc_call);
     /* The expiration makes the broker drop a request nobody took before
      * the caller gave up on it (docs/wire.md §3.5). */
     if (rpc->offline) {
@@ -556,6 +580,7 @@ rpc_cast__(struct rpc *rpc, bool fanout, const char *topic,
                                          NULL, NULL);
     json_destroy(args);
     rpc->n_casts++;
+    COVERAGE_INC(rpc_cast);
     if (!rpc->conn || !amqp_conn_publish(rpc->conn, NULL, fanout, topic,
                                          body, 0)) {
         VLOG_WARN_RL(&rl, "%s: cast %s not sent: not connected", topic,

@@ -7,7 +7,10 @@
  * only in topics, methods and JSON arguments.
  *
  * Everything runs inside the OVS poll loop: rpc_run() does the work,
- * rpc_wait() registers the socket and timers.  Nothing blocks.
+ * rpc_wait() registers the socket and timers.  Nothing waits for the
+ * broker: connection set-up runs in a thread of amqp-conn's (see
+ * amqp-conn.h for the two bounded exceptions, at exit and on a full send
+ * buffer).
  */
 #ifndef OVSAGENT_RPC_H
 #define OVSAGENT_RPC_H 1

@@ -8,7 +8,9 @@
  * Desired flows are grouped by owner (a string: "base", a port id, ...), so
  * an owner can replace its flows without recomputing the others.  A flow is
  * identified by (table, priority, match); two owners asking for the same key
- * share one flow, whose actions are those of the first owner.
+ * share one flow, whose actions are those of the first owner.  An owner
+ * with many flows changes one of them by adding it again (new actions
+ * replace the old) or by removing it (flow_table_remove()).
  *
  * Every flow carries a cookie: the table's own (the agent's), or one that
  * flow_table_request_cookie() reserved for the owners whose names start
@@ -18,7 +20,10 @@
  *
  * Installed flows are what the switch holds, as far as we know: read with a
  * flow dump when a connection comes up, then kept up to date as batches are
- * acknowledged.  Flows whose cookie is neither the table's nor a reserved
+ * acknowledged.  Of an installed flow the table keeps no more than the diff
+ * needs: its key (shared with the desired flow of that key), its cookie,
+ * and a hash of its actions, flags and timeouts.  Flows whose cookie is
+ * neither the table's nor a reserved
  * one are "foreign": those found in the tables the agent owns are deleted,
  * by cookie, once every desired flow is in place, which is how a restart
  * (which draws every cookie afresh) replaces the previous run's flows
@@ -46,7 +51,6 @@ struct flow_table *flow_table_create(const char *name, uint64_t cookie,
 void flow_table_destroy(struct flow_table *);
 
 uint64_t flow_table_get_cookie(const struct flow_table *);
-const char *flow_table_get_name(const struct flow_table *);
 
 /* Reserves a cookie for every owner whose name starts with 'owner_prefix'
  * (the longest reserved prefix wins) and returns it: a random value that is
@@ -81,6 +85,15 @@ void flow_table_vadd_logged(struct flow_table *, const char *owner,
                             enum ofputil_flow_mod_flags flags,
                             const char *format, va_list args)
     OVS_PRINTF_FORMAT(4, 0);
+
+/* Forgets the flow of 'owner' whose key is given by 'format', in the syntax
+ * of flow_table_add() but without actions ("table=20,priority=2,dl_vlan=1,
+ * dl_dst=fa:16:3e:00:00:01"): the flow goes once no other owner wants it.
+ * A key that 'owner' has no flow of is no error.  Returns NULL, or a
+ * malloc'd error message that the caller frees. */
+char *flow_table_remove(struct flow_table *, const char *owner,
+                        const char *format, ...)
+    OVS_PRINTF_FORMAT(3, 4) OVS_WARN_UNUSED_RESULT;
 
 /* Forgets every flow of 'owner'. */
 void flow_table_clear_owner(struct flow_table *, const char *owner);

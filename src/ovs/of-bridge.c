@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "byte-order.h"
+#include "coverage.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-flow.h"
@@ -25,6 +26,15 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(of_bridge);
+
+/* Process-wide event counts over every bridge, for "coverage/show";
+ * ovsagent/show prints each bridge's own. */
+COVERAGE_DEFINE(of_bridge_connect);
+COVERAGE_DEFINE(of_bridge_switch_reset);
+COVERAGE_DEFINE(of_bridge_bundle);
+COVERAGE_DEFINE(of_bridge_flow_mod);
+COVERAGE_DEFINE(of_bridge_bundle_failure);
+COVERAGE_DEFINE(of_bridge_rejected_flow);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
@@ -217,6 +227,7 @@ static void
 of_bridge_start_session(struct of_bridge *ob)
 {
     ob->n_connects++;
+    COVERAGE_INC(of_bridge_connect);
     ob->next_canary = time_msec() + ob->canary_interval_ms;
     flow_table_installed_reset(ob->ft);
 
@@ -293,6 +304,7 @@ of_bridge_dump_done(struct of_bridge *ob)
               " flows installed", ob->name, ob->dpid, n);
     if (!n && ob->ever_complete) {
         ob->n_switch_resets++;
+        COVERAGE_INC(of_bridge_switch_reset);
         VLOG_WARN("%s: the switch has lost its flows (restarted?); "
                   "reinstalling them", ob->name);
     }
@@ -323,6 +335,7 @@ of_bridge_batch_settled(struct of_bridge *ob)
     }
 
     ob->n_batch_failures++;
+    COVERAGE_INC(of_bridge_bundle_failure);
     if (batch->n == 1) {
         /* The bad flow is alone: leave it out until its owner changes it. */
         const struct ofputil_flow_mod *fm
@@ -330,6 +343,7 @@ of_bridge_batch_settled(struct of_bridge *ob)
                            struct ofputil_flow_mod, list_node);
         flow_table_reject(ob->ft, fm);
         ob->n_rejected++;
+        COVERAGE_INC(of_bridge_rejected_flow);
     } else {
         ob->max_batch = MAX(1, batch->n / 2);
         VLOG_INFO("%s: a bundle of %"PRIuSIZE" flow changes was rejected; "
@@ -346,6 +360,7 @@ of_bridge_canary_done(struct of_bridge *ob)
     if (!ob->canary_found && ob->state == OFB_SYNCING && !ob->batch
         && flow_table_installed_seqno(ob->ft)) {
         ob->n_switch_resets++;
+        COVERAGE_INC(of_bridge_switch_reset);
         VLOG_WARN("%s: canary flow in table %d is gone: the switch lost its "
                   "flows; reading them back and reinstalling", ob->name,
                   ob->canary_table);
@@ -462,7 +477,9 @@ of_bridge_send_batch(struct of_bridge *ob, struct flow_batch *batch)
     ob->batch_sent = time_msec();
     ob->batch_failed = false;
     ob->n_batches++;
+    COVERAGE_INC(of_bridge_bundle);
     ob->n_flow_mods += batch->n;
+    COVERAGE_ADD(of_bridge_flow_mod, batch->n);
 }
 
 void

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent-config.h"
+#include "coverage.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
@@ -25,6 +26,8 @@
 #include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(vswitch);
+
+COVERAGE_DEFINE(vswitch_txn);   /* Set-up transactions, for coverage/show. */
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
@@ -655,6 +658,7 @@ vswitch_reconcile(struct vswitch *vs, struct ovsdb_idl_txn *txn)
 
     if (t.changed) {
         vs->n_txns++;
+        COVERAGE_INC(vswitch_txn);
     }
 }
 
@@ -840,12 +844,6 @@ struct ovsdb_idl *
 vswitch_idl(const struct vswitch *vs)
 {
     return vs->idl;
-}
-
-unsigned int
-vswitch_n_txns(const struct vswitch *vs)
-{
-    return vs->n_txns;
 }
 
 void

@@ -88,9 +88,6 @@ int vswitch_port_tag(const struct vswitch *, const char *port_name);
 /* The IDL, for modules above that read ports (read only). */
 struct ovsdb_idl *vswitch_idl(const struct vswitch *);
 
-/* Number of transactions committed, for tests and ovsagent/show. */
-unsigned int vswitch_n_txns(const struct vswitch *);
-
 void vswitch_format(const struct vswitch *, struct ds *);
 
 #endif /* vswitch.h */

@@ -21,10 +21,27 @@
 # so that the EXIT trap (or tests/run-tests, after a test was killed) can
 # stop it all: see sandbox_reap.
 #
-# The file only defines functions and a few variables, and is safe under
-# "set -euo pipefail".
+# Every test runs under "set -euo pipefail".  The file only defines
+# functions and a few variables, and is safe under it.  Under pipefail,
+# "CMD | grep -q TEXT" can fail although TEXT is there: grep leaves at the
+# first match, and CMD, still writing, dies of SIGPIPE.  Search output
+# whole instead: "out=$(CMD); grep -q TEXT <<<\"$out\"", or a grep without
+# -q ("CMD | grep TEXT >/dev/null"), which reads to the end.
+#
+# A negative check (a ping is blocked, a flow or a tunnel is gone) passes
+# only if several tries in a row all fail, never because one try happened
+# to fail: "never TRIES CMD...", or after a change "wait_never TIMEOUT
+# TRIES CMD...".  A file written once (a log) is read once.
+#
+# Neutron's API and names (api, new_net, new_port, port_is, new_group,
+# add_rule, tunnel_port_name...) are in lib-neutron.sh, which this file
+# sources and bench/lib.sh shares.
 
 OVSA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/system/lib-neutron.sh
+. "$OVSA_TOP/tests/system/lib-neutron.sh"
+# The tests' API calls give up after 30 s.
+API_MAX_TIME=30
 # shellcheck disable=SC2034  # for the tests: the top of the tree
 TOP=$OVSA_TOP
 OVSA_LOGDIR=${OVSAGENT_TEST_LOGDIR:-$OVSA_TOP/build/test-logs}
@@ -137,8 +154,43 @@ _indent() {
 }
 
 # not CMD...: succeeds if CMD fails (for wait_until and check, where "!" is
-# not available).
+# not available).  For a negative check, use never.
 not() { ! "$@"; }
+
+# never TRIES CMD...: runs CMD (a program or a function, in a subshell)
+# TRIES times in a row, with nothing between the tries but CMD's own time,
+# and succeeds only if every try fails.  The negative checks use it, so
+# that a packet that happened to be lost, or a flow caught between its
+# delete and its add, cannot pass them:
+#     check "vm3 cannot ping vm1" -- never 3 vm_ping vm3 "$ip1"
+# If a try succeeds, says which and what it printed, and returns 1 at once.
+never() {
+    # Prefixed names: a function CMD sees these locals, which must not hide
+    # its own variables.
+    local _never_n=$1 _never_i _never_out
+    shift
+    for ((_never_i = 1; _never_i <= _never_n; _never_i++)); do
+        if _never_out=$("$@" 2>&1); then
+            echo "try $_never_i of $_never_n succeeded: $*"
+            [ -z "$_never_out" ] || printf '%s\n' "$_never_out"
+            return 1
+        fi
+    done
+}
+
+# wait_never TIMEOUT_S TRIES CMD...: for a change that must stop CMD from
+# succeeding (a rule removed, a port deleted): waits up to TIMEOUT_S
+# seconds for CMD to fail, as "wait_until TIMEOUT_S not CMD" does, then
+# requires the TRIES tries that follow to fail too (never).
+wait_never() {
+    local _wn_timeout=$1 _wn_tries=$2
+    shift 2
+    if ! wait_until "$_wn_timeout" not "$@"; then
+        echo "still succeeds after $_wn_timeout s: $*"
+        return 1
+    fi
+    never "$_wn_tries" "$@"
+}
 
 # wait_until TIMEOUT_S CMD...: runs CMD (output discarded) every 0.05 s until
 # it succeeds (returns 0) or TIMEOUT_S seconds (may be fractional) have
@@ -189,7 +241,9 @@ _pid_alive() {
 # _pid_is_ours PID DIR: true if PID runs and its command line mentions DIR,
 # so that a recycled pid is never killed by mistake.
 _pid_is_ours() {
-    _pid_alive "$1" && tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
+    local cmdline
+    _pid_alive "$1" && cmdline=$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null) \
+        && grep -qF -- "$2" <<<"$cmdline"
 }
 
 # ---------------------------------------------------------------------------
@@ -480,7 +534,7 @@ ovs_start_ovsdb() {
     [ "$mode" != remote ] || fail "ovsdb-server of switch $name cannot listen on TCP port $port"
     # After a restart, the port comes back with its Manager, unless the test
     # removed it.
-    if [ -n "$port" ] && ovs_vsctl "$name" get-manager | grep -qx "ptcp:$port:127.0.0.1"; then
+    if [ -n "$port" ] && ovs_vsctl "$name" get-manager | grep -x "ptcp:$port:127.0.0.1" >/dev/null; then
         wait_until 10 _ovsdb_listens "$name" "$port" \
             || fail "ovsdb-server of switch $name does not listen on TCP port $port"
     fi
@@ -512,7 +566,7 @@ _ovsdb_tcp_init() {
 _ovsdb_listens() {
     local pid
     pid=$(cat "$(ovs_dir "$1")/ovsdb-server.pid") || return 1
-    ovs_exec "$1" ss -Hltnp "sport = :$2" | grep -q "pid=$pid,"
+    ovs_exec "$1" ss -Hltnp "sport = :$2" | grep "pid=$pid," >/dev/null
 }
 
 # ovs_start_vswitchd NAME: (re)starts the switch's ovs-vswitchd with the
@@ -590,7 +644,7 @@ netns_uplink() {
     [ -n "$ns" ] || fail "netns_uplink: switch $name has no namespace"
     while :; do
         a=$((18 + RANDOM % 2)) b=$((RANDOM % 256)) c=$((RANDOM % 64 * 4))
-        ip -o addr show | grep -q " 198\.$a\.$b\.$((c + 1))/" || break
+        ip -o addr show | grep " 198\.$a\.$b\.$((c + 1))/" >/dev/null || break
     done
     dev=oau$(_rand_hex 4)
     ip link add "$dev" type veth peer name uplink netns "$ns"
@@ -630,17 +684,6 @@ stack_up_private() {
     eval "$("$TOP/scripts/stack" env)"
     ok "RabbitMQ, MariaDB and neutron-server are up"
 }
-
-# api METHOD PATH [JSON]: the Networking API (noauth), as project $PROJECT
-# with the admin role.
-api() {
-    curl -sS --max-time 30 -X "$1" "$OVSAGENT_API_URL/v2.0$2" \
-        -H "X-Project-Id: $PROJECT" -H "X-Roles: admin" \
-        -H "Content-Type: application/json" ${3:+-d "$3"}
-}
-
-# port_is ID STATUS: the port has STATUS in the API.
-port_is() { [ "$(api GET "/ports/$1" | jq -r .port.status)" = "$2" ]; }
 
 _stack_private_down() {
     cp -r "$STACK_DIR/logs" "$SANDBOX/stack-logs" 2>/dev/null || true
@@ -956,6 +999,19 @@ agent_appctl() {
     ovs-appctl --timeout=30 -t "$ctl" "$@"
 }
 
+# agent_in_sync NAME: the agent says its flows are in sync with the switch
+# (ovsagent/flows-in-sync).
+agent_in_sync() {
+    [ "$(agent_appctl "$1" ovsagent/flows-in-sync 2>/dev/null)" = yes ]
+}
+
+# agent_show_has NAME REGEX: a line of the agent's ovsagent/show matches
+# the basic regular expression REGEX.
+agent_show_has() {
+    local show
+    show=$(agent_appctl "$1" ovsagent/show) && grep -q -- "$2" <<<"$show"
+}
+
 # log_clean FILE [TEXT]: ok if the vlog FILE has no WARN, ERR or EMER line
 # other than those matching one of the extended regexps in the array
 # ALLOWED_LOG_PATTERNS (which a test may set); not ok, with the lines,
@@ -1044,9 +1100,41 @@ hypervisor() {
 }
 
 # ul_route HV: HV's ovs-vswitchd routes the underlay (its routing table
-# follows the kernel's in its namespace).
+# follows the kernel's in its namespace).  ul_routes HV...: each of them
+# does.
 ul_route() {
-    ovs_appctl "$1" ovs-vswitchd ovs/route/show | grep -q "$UL_NET\..* dev br-ul"
+    ovs_appctl "$1" ovs-vswitchd ovs/route/show | grep "$UL_NET\..* dev br-ul" >/dev/null
+}
+ul_routes() {
+    local hv
+    for hv in "$@"; do
+        ul_route "$hv" || return 1
+    done
+}
+
+# host_of HV: the host name of hypervisor HV's agent (DEFAULT.host), which
+# ports are bound to.
+host_of() { echo "$1-$SANDBOX_ID"; }
+
+# agents_alive N: N agents of this test's hypervisors (ovsagent or the
+# reference) are alive in the API.
+agents_alive() {
+    [ "$(api GET "/agents?binary=neutron-openvswitch-agent" \
+         | jq --arg s "-$SANDBOX_ID" '[.agents[] | select(.alive and (.host | endswith($s)))] | length')" = "$1" ]
+}
+
+# tunnel_on SWITCH PORT: br-tun of SWITCH has the tunnel port PORT (see
+# tunnel_port_name).
+tunnel_on() {
+    local ports
+    ports=$(ovs_vsctl "$1" list-ports br-tun) && grep -qxF -- "$2" <<<"$ports"
+}
+
+# flows_have SWITCH BRIDGE TEXT: a flow of the bridge, as dump_flows shows
+# it, contains TEXT.
+flows_have() {
+    local flows
+    flows=$(dump_flows "$1" "$2") && grep -qF -- "$3" <<<"$flows"
 }
 
 # ref_agent_start NAME SWITCH CONF: the reference agent (Debian's

@@ -5,6 +5,7 @@
 # iface-id and attached-mac, no skip_cleanup) leave the integration bridge;
 # with --ovs_all_ports every port of every bridge goes, and the bridges stay.
 # run-tests: fast
+set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
@@ -124,8 +125,7 @@ same "br-phys untouched" "$(ports hv br-phys)" "$phys_before"
 same "the deleted ports' Interface rows are gone" \
     "$(rows hv Interface | tr ' ' '\n' | grep -cE '^(tapvx-a|qr-5e1a7c2b-01|bif1|bif2)$')" 0
 same "bridges still exist" "$(ovs_vsctl hv list-br | tr '\n' ' ')" "br-int br-phys br-tun "
-has_test_flow() { dump_flows hv br-int | grep -q 'priority=123,in_port=LOCAL actions=drop'; }
-check "flows untouched" -- has_test_flow
+check "flows untouched" -- flows_have hv br-int 'priority=123,in_port=LOCAL actions=drop'
 check "log names the bridge" -- grep -q 'Cleaning bridge: br-int' "$SANDBOX/c1.log"
 for p in tapvx-a qr-5e1a7c2b-01 bond0; do
     check "log names deleted port $p" -- \

@@ -3,6 +3,7 @@
 # --version and --help, and a clear one-line error with a non-zero exit on
 # bad configuration.
 # run-tests: fast
+set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 

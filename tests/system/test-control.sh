@@ -2,11 +2,11 @@
 # The control socket (ovs-appctl) and running as the unprivileged user
 # "neutron", as Debian's unit runs the agent.
 # run-tests: fast
+set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
 runs_as() { [ "$(ps -o user= -p "$(agent_pid "$1")" 2>/dev/null)" = "$2" ]; }
-in_sync() { [ "$(agent_appctl "$1" ovsagent/flows-in-sync 2>/dev/null)" = yes ]; }
 
 ovs_start hv dummy
 ovs_vsctl hv add-br br-phys
@@ -25,7 +25,7 @@ AGENT_USER=neutron agent_start a1 hv "$SANDBOX/hv.ini" \
 AGENT_CTL_a1=$rundir/ovsagent.ctl
 check "agent runs as user neutron" -- \
     wait_until 5 runs_as a1 neutron
-check "non-root agent programs every bridge" -- wait_until 20 in_sync a1
+check "non-root agent programs every bridge" -- wait_until 20 agent_in_sync a1
 
 show=$(agent_appctl a1 ovsagent/show)
 echo "$show" | sed 's/^/# /'
@@ -44,6 +44,31 @@ check "vlog/list lists our modules" -- bash -c "ovs-appctl -t '$rundir/ovsagent.
 check "vlog/set changes a level" -- bash -c "ovs-appctl -t '$rundir/ovsagent.ctl' vlog/set of_bridge:file:dbg && ovs-appctl -t '$rundir/ovsagent.ctl' vlog/list | grep of_bridge | grep -q DBG"
 check "dump-desired-flows shows the canary" -- \
     bash -c "ovs-appctl -t '$rundir/ovsagent.ctl' ovsagent/dump-desired-flows br-int | grep -q 'table=23, priority=0 actions=drop'"
+
+# The process-wide event counts are OVS coverage counters as well: the
+# flow_mods coverage/show counts are those the bridges' show lines add up to
+# (the totals reach coverage/show within a second of the event).
+coverage_total() {
+    agent_appctl a1 coverage/show | awk -v c="$1" '$1 == c { print $NF }'
+}
+coverage_counted() { [ -n "$(coverage_total "$1")" ]; }
+show_flow_mods() {
+    agent_appctl a1 ovsagent/show | awk '
+        { for (i = 1; i <= NF; i++) if ($i ~ /^flow_mods=/) {
+              sub(/^flow_mods=/, "", $i); n += $i } }
+        END { print n + 0 }'
+}
+flow_mods_agree() {
+    local cov
+    cov=$(coverage_total of_bridge_flow_mod)
+    [ -n "$cov" ] && [ "$cov" -gt 0 ] && [ "$cov" = "$(show_flow_mods)" ]
+}
+check "coverage/show counts OpenFlow connections" -- \
+    wait_until 10 coverage_counted of_bridge_connect
+check "coverage/show counts bundles" -- \
+    wait_until 10 coverage_counted of_bridge_bundle
+check "coverage/show: flow_mods as ovsagent/show sums them" -- \
+    wait_until 10 flow_mods_agree
 check "exit stops the agent" -- agent_appctl a1 exit
 check "agent gone after exit" -- wait_until 5 agent_exited a1
 check "exit status 0" -- test "$(agent_exit_status a1)" = 0

@@ -9,6 +9,7 @@
 # addresses and MACs are dropped, allowed address pairs excepted; a port
 # without port security is not filtered.
 # run-tests: fast
+set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
@@ -16,7 +17,7 @@ stack_up_private
 
 PROJECT=f1ea11f1ea11f1ea11f1ea11f1ea11f1
 
-HOSTNAME_HV=hv-$SANDBOX_ID
+HOSTNAME_HV=$(host_of hv)
 ovs_start hv netdev
 uplink=$(netns_uplink hv)
 ip -n "$(ovs_netns hv)" route add "$OVSAGENT_STACK_LINK_IP/32" via "$uplink"
@@ -28,27 +29,8 @@ agent_conf hv "DEFAULT.host=$HOSTNAME_HV" \
 ALLOWED_LOG_PATTERNS=("retrying in" "connection refused")
 agent_start a1 hv "$SANDBOX/hv.ini"
 
-net=$(api POST /networks "{\"network\":{\"name\":\"fw-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
-api POST /subnets "{\"subnet\":{\"network_id\":\"$net\",\"cidr\":\"10.67.0.0/24\",\"ip_version\":4,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
+net=$(new_net "fw-$SANDBOX_ID" 10.67.0.0/24)
 
-# new_port NAME [GROUP...]: prints "id mac ip"; no GROUP: the default one.
-new_port() {
-    local name=$1 sgs=""
-    shift
-    if [ $# -gt 0 ]; then
-        sgs=",\"security_groups\":[$(printf '"%s",' "$@" | sed 's/,$//')]"
-    fi
-    api POST /ports "{\"port\":{\"network_id\":\"$net\",\"name\":\"$name\",\"binding:host_id\":\"$HOSTNAME_HV\",\"device_owner\":\"compute:nova\",\"device_id\":\"$name\",\"tenant_id\":\"$PROJECT\"$sgs}}" \
-        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
-}
-new_group() {   # new_group NAME: a group with the two default egress rules
-    api POST /security-groups "{\"security_group\":{\"name\":\"$1\",\"tenant_id\":\"$PROJECT\"}}" \
-        | jq -r .security_group.id
-}
-add_rule() {    # add_rule GROUP JSON-FIELDS: prints the rule's id
-    api POST /security-group-rules "{\"security_group_rule\":{\"security_group_id\":\"$1\",\"tenant_id\":\"$PROJECT\",$2}}" \
-        | jq -r .security_group_rule.id
-}
 del_rule() { api DELETE "/security-group-rules/$1"; }
 set_groups() {  # set_groups PORT GROUP...
     api PUT "/ports/$1" "{\"port\":{\"security_groups\":[$(printf '"%s",' "${@:2}" | sed 's/,$//')]}}" >/dev/null
@@ -56,11 +38,12 @@ set_groups() {  # set_groups PORT GROUP...
 
 eo=$(new_group "egress-only-$SANDBOX_ID")
 peer=$(new_group "peer-$SANDBOX_ID")
-check "two security groups created" -- test -n "$eo" -a -n "$peer" -a "$eo" != null
-read -r p1 mac1 ip1 < <(new_port vm1)
-read -r p2 mac2 ip2 < <(new_port vm2)
-read -r p3 mac3 ip3 < <(new_port vm3 "$eo")
-read -r p4 mac4 ip4 < <(new_port vm4)
+check "two security groups created" -- test -n "$eo" -a -n "$peer"
+# vm1, vm2 and vm4 in the default group, vm3 in the egress-only one.
+read -r p1 mac1 ip1 < <(new_port "$net" vm1 "$HOSTNAME_HV")
+read -r p2 mac2 ip2 < <(new_port "$net" vm2 "$HOSTNAME_HV")
+read -r p3 mac3 ip3 < <(new_port "$net" vm3 "$HOSTNAME_HV" "" "$eo")
+read -r p4 mac4 ip4 < <(new_port "$net" vm4 "$HOSTNAME_HV")
 default=$(api GET "/security-groups?name=default&project_id=$PROJECT" | jq -r '.security_groups[0].id')
 check "four ports created, three in the default group" -- \
     test -n "$p4" -a -n "$default" -a "$default" != null
@@ -76,20 +59,19 @@ of3=$(ovs_vsctl hv get Interface t-vm3 ofport)
 # --- the default group ------------------------------------------------------
 check "members of the default group ping each other" -- \
     wait_until 10 vm_ping vm1 "$ip2"
-int_flows_have() { dump_flows hv br-int | grep -qF "$1"; }
 check "the firewall's conntrack flows are on br-int" -- \
-    int_flows_have "ct(table=72"
+    flows_have hv br-int "ct(table=72"
 check "a port of another group cannot ping into the default group" -- \
-    not vm_ping vm3 "$ip1"
+    never 3 vm_ping vm3 "$ip1"
 
 # --- an egress-only group, and an ICMP rule from a CIDR --------------------
-check "an egress-only group blocks incoming ping" -- not vm_ping vm1 "$ip3"
+check "an egress-only group blocks incoming ping" -- never 3 vm_ping vm1 "$ip3"
 icmp=$(add_rule "$eo" '"direction":"ingress","ethertype":"IPv4","protocol":"icmp","remote_ip_prefix":"10.67.0.0/24"')
 check "an ingress ICMP rule from the subnet lets ping in" -- \
     wait_until 15 vm_ping vm1 "$ip3"
 del_rule "$icmp"
 check "removing the rule blocks ping again" -- \
-    wait_until 15 not vm_ping vm1 "$ip3"
+    wait_never 15 3 vm_ping vm1 "$ip3"
 
 # --- an established connection across unrelated rule changes --------------
 tcp=$(add_rule "$eo" '"direction":"ingress","ethertype":"IPv4","protocol":"tcp","port_range_min":5001,"port_range_max":5001')
@@ -131,42 +113,43 @@ server_pid=$!
 echoes() { cat "$SANDBOX/echoes" 2>/dev/null; }
 echoes_over() { local n; n=$(echoes); [[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt "$1" ]; }
 connect() { vm_exec vm1 "$OVSA_PYTHON" "$SANDBOX/echo-client.py" "$ip3" "$SANDBOX/echoes" & client_pid=$!; }
-listening() { vm_exec vm3 ss -ltn | grep -q ':5001 '; }
+listening() { vm_exec vm3 ss -ltn | grep ':5001 ' >/dev/null; }
 wait_until 15 listening || true
 connect
 if ! wait_until 10 echoes_over 5; then
     # The rule may have been written just after the first SYN: once more.
-    kill "$client_pid" 2>/dev/null; wait "$client_pid" 2>/dev/null
+    kill "$client_pid" 2>/dev/null || true
+    wait "$client_pid" 2>/dev/null || true
     rm -f "$SANDBOX/echoes"
     connect
 fi
 check "a TCP connection to an allowed port is established" -- \
     wait_until 10 echoes_over 5
-udp_flow() { dump_flows hv br-int | grep -q "udp,reg5=$(printf '%#x' "$of3"),tp_dst=53"; }
+udp_flow() { flows_have hv br-int "udp,reg5=$(printf '%#x' "$of3"),tp_dst=53"; }
 udp=$(add_rule "$eo" '"direction":"ingress","ethertype":"IPv4","protocol":"udp","port_range_min":53,"port_range_max":53')
 check "an unrelated rule is added to the group" -- wait_until 15 udp_flow
 del_rule "$udp"
-check "and removed again" -- wait_until 15 not udp_flow
+check "and removed again" -- wait_never 15 3 udp_flow
 n=$(echoes)
 check "the established connection kept going through both changes" -- \
     wait_until 10 echoes_over $((n + 20))
-kill "$client_pid" "$server_pid" 2>/dev/null
-wait "$client_pid" "$server_pid" 2>/dev/null
+kill "$client_pid" "$server_pid" 2>/dev/null || true
+wait "$client_pid" "$server_pid" 2>/dev/null || true
 del_rule "$tcp"
 
 # --- a remote-group rule follows membership -------------------------------
 add_rule "$eo" "\"direction\":\"ingress\",\"ethertype\":\"IPv4\",\"protocol\":\"icmp\",\"remote_group_id\":\"$peer\"" >/dev/null
 check "the group's remote-group rule is written" -- \
-    wait_until 15 int_flows_have "conjunction("
+    wait_until 15 flows_have hv br-int "conjunction("
 check "a port outside the remote group cannot ping in" -- \
-    not vm_ping vm4 "$ip3"
+    never 3 vm_ping vm4 "$ip3"
 set_groups "$p4" "$default" "$peer"
 check "once the port joins the remote group, it can" -- \
     wait_until 15 vm_ping vm4 "$ip3"
-check "a port of the default group still cannot" -- not vm_ping vm1 "$ip3"
+check "a port of the default group still cannot" -- never 3 vm_ping vm1 "$ip3"
 set_groups "$p4" "$default"
 check "once it leaves the group, it cannot again" -- \
-    wait_until 15 not vm_ping vm4 "$ip3"
+    wait_never 15 3 vm_ping vm4 "$ip3"
 
 # --- an address group as the remote ---------------------------------------
 ag=$(api POST /address-groups "{\"address_group\":{\"name\":\"ag-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\",\"addresses\":[\"$ip4/32\"]}}" | jq -r .address_group.id)
@@ -174,7 +157,7 @@ check "an address group holding vm4's address" -- test -n "$ag" -a "$ag" != null
 add_rule "$eo" "\"direction\":\"ingress\",\"ethertype\":\"IPv4\",\"protocol\":\"icmp\",\"remote_address_group_id\":\"$ag\"" >/dev/null
 check "a rule from the address group lets its address ping in" -- \
     wait_until 15 vm_ping vm4 "$ip3"
-check "and no other address" -- not vm_ping vm1 "$ip3"
+check "and no other address" -- never 3 vm_ping vm1 "$ip3"
 ag_addresses() {    # ag_addresses add|remove ADDRESS
     api PUT "/address-groups/$ag/$1_addresses" "{\"addresses\":[\"$2\"]}" >/dev/null
 }
@@ -183,17 +166,17 @@ ag_addresses add "$ip1/32"
 check "the group's addresses follow its updates" -- \
     wait_until 15 vm_ping vm1 "$ip3"
 check "the address taken out of it is blocked again" -- \
-    wait_until 15 not vm_ping vm4 "$ip3"
+    wait_never 15 3 vm_ping vm4 "$ip3"
 
 # --- anti-spoofing ----------------------------------------------------------
 check "vm2 pings vm1 from its own address" -- vm_ping vm2 "$ip1"
 vm_exec vm2 ip addr add 10.67.0.250/24 dev eth0
 check "a spoofed source address is dropped" -- \
-    not vm_exec vm2 ping -q -c 3 -i 0.2 -W 1 -I 10.67.0.250 "$ip1"
+    never 3 vm_exec vm2 ping -q -c 3 -i 0.2 -W 1 -I 10.67.0.250 "$ip1"
 vm_exec vm2 ip addr del 10.67.0.250/24 dev eth0
 vm_exec vm2 ip link set eth0 address fa:16:3e:de:ad:01
 vm_exec vm1 ip neigh flush all
-check "a spoofed source MAC is dropped" -- not vm_ping vm2 "$ip1"
+check "a spoofed source MAC is dropped" -- never 3 vm_ping vm2 "$ip1"
 vm_exec vm2 ip link set eth0 address "$mac2"
 check "with its own MAC back, it pings again" -- \
     wait_until 10 vm_ping vm2 "$ip1"

@@ -14,7 +14,8 @@ set -euo pipefail
 # What the sandboxed part started, written outside the sandbox so that the
 # end of this script can check that it is all gone.
 state=$(mktemp)
-trap 'rm -f "$state"' EXIT
+try_count=$(mktemp)
+trap 'rm -f "$state" "$try_count"' EXIT
 
 # --- wait_until, without a sandbox -------------------------------------------
 
@@ -33,13 +34,57 @@ else
     not_ok "wait_until polls until the condition holds (condition called $calls times)"
 fi
 
+# --- never and wait_never ---------------------------------------------------------
+
+# succeeds_on N...: one try, counted in $try_count (never runs it in a
+# subshell); succeeds if it is the Nth try for one of the N given.
+succeeds_on() {
+    local n
+    n=$(( $(cat "$try_count") + 1 ))
+    echo "$n" > "$try_count"
+    echo "try number $n"
+    [[ " $* " == *" $n "* ]]
+}
+echo 0 > "$try_count"
+check "never passes when every try fails" -- never 5 succeeds_on
+check "after making every try (5)" -- test "$(cat "$try_count")" = 5
+echo 0 > "$try_count"
+check_fails "never fails when one try of five succeeds (the fourth)" -- \
+    never 5 succeeds_on 4
+check "stopping at that try" -- test "$(cat "$try_count")" = 4
+echo 0 > "$try_count"
+check_fails "never fails when the first try succeeds" -- never 5 succeeds_on 1
+echo 0 > "$try_count"
+check "never says which try succeeded, with its output" -- \
+    test "$(never 3 succeeds_on 2 || true)" = \
+         "try 2 of 3 succeeded: succeeds_on 2"$'\n'"try number 2"
+echo 0 > "$try_count"
+check "wait_never passes once the command fails, and fails again" -- \
+    wait_never 5 3 succeeds_on 1 2 3
+check "after its 3 successes, the failure it waited for and 3 more" -- \
+    test "$(cat "$try_count")" = 7
+echo 0 > "$try_count"
+check_fails "wait_never fails when the command succeeds again after one failure" -- \
+    wait_never 5 3 succeeds_on 1 2 5
+echo 0 > "$try_count"
+check_fails "wait_never fails when the command never fails" -- \
+    wait_never 0.3 3 true
+
+# --- lib-neutron.sh's names, which need no server ----------------------------------
+check "tunnel_port_name: a VXLAN port as the reference names it" -- \
+    test "$(tunnel_port_name vxlan 172.31.20.1)" = vxlan-ac1f1401
+check "tunnel_port_name: a GRE port" -- \
+    test "$(tunnel_port_name gre 10.0.0.12)" = gre-0a00000c
+check "tap_of: nova's device name" -- \
+    test "$(tap_of 5f1e0a6c-1111-4a2b-9c3d-000000000001)" = tap5f1e0a6c-11
+
 # --- a sandbox with several switches ------------------------------------------
 
 # fdb_has SWITCH BRIDGE MAC: the bridge has learned MAC.
-fdb_has() { ovs_appctl "$1" ovs-vswitchd fdb/show "$2" | grep -q "$3"; }
+fdb_has() { ovs_appctl "$1" ovs-vswitchd fdb/show "$2" | grep -- "$3" >/dev/null; }
 
 # listening VM ADDR:PORT: a TCP socket listens there.
-listening() { vm_exec "$1" ss -ltn | grep -q "$2"; }
+listening() { vm_exec "$1" ss -ltn | grep -- "$2" >/dev/null; }
 
 # A stand-in for the agent: writes vlog lines to its --log-file (if it can),
 # on start and on SIGHUP, and exits 0 on SIGTERM.
@@ -141,7 +186,7 @@ set +e
         test "$(ovs_vsctl sw-n list-ports br0 | tr '\n' ' ')" = "t-vm1 t-vm2 t-vm3 "
     check "vm_add sets the tag" -- test "$(ovs_vsctl sw-n get Port t-vm3 tag)" = 5
     check "vm1 pings vm2" -- vm_ping vm1 10.0.0.2
-    check_fails "vm1 does not reach vm3 on VLAN 5" -- vm_ping vm1 10.0.0.3
+    check "vm1 does not reach vm3 on VLAN 5" -- never 3 vm_ping vm1 10.0.0.3
 
     # TCP too: this needs the checksum offload vm_add turns off.
     vm_exec vm2 "$OVSA_PYTHON" -c '
@@ -212,6 +257,10 @@ priority=1 actions=drop
 table=3, idle_timeout=30, reset_counts priority=10,in_port=\"t-vif1\" actions=drop"
     check "dump_cookies: the distinct cookies" -- \
         test "$(dump_cookies sw-n br-int | tr '\n' ' ')" = "0x0 0xabc 0xdef "
+    check "flows_have: a flow with that text" -- \
+        flows_have sw-n br-int 'table=3, idle_timeout=30, reset_counts priority=10'
+    check "flows_have: none with this one" -- \
+        never 2 flows_have sw-n br-int 'table=4,'
 
     # Agent configuration.
     conf=$SANDBOX/agent.ini
@@ -297,7 +346,7 @@ leftovers() {
             sandbox)
                 [ "${KEEP_SANDBOX:-0}" = 1 ] || [ ! -e "$what" ] \
                     || { echo "sandbox $what"; bad=1; } ;;
-            netns) ! ip netns list | grep -q "^$what\b" || { echo "netns $what"; bad=1; } ;;
+            netns) ! ip netns list | grep "^$what\b" >/dev/null || { echo "netns $what"; bad=1; } ;;
             pid) ! _pid_alive "$what" || { echo "process $what"; bad=1; } ;;
             link) ! ip link show "$what" >/dev/null 2>&1 || { echo "link $what"; bad=1; } ;;
         esac

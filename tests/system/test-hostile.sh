@@ -31,7 +31,7 @@ agent_conf hv "DEFAULT.host=$HOST" "DEFAULT.transport_url=$URL" \
     > "$SANDBOX/hv.ini"
 agent_start a1 hv "$SANDBOX/hv.ini"
 
-amqp_ready() { agent_appctl a1 ovsagent/show | grep -q 'state=READY'; }
+amqp_ready() { agent_appctl a1 ovsagent/show | grep 'state=READY' >/dev/null; }
 check "the agent connects to the broker" -- wait_until 30 amqp_ready
 
 # raw EXCHANGE ROUTING_KEY BODY...: publishes each BODY as it is.
@@ -144,7 +144,7 @@ bad_url() {     # bad_url URL: exit 1, and stderr free of "S3cr"/"etPw"
           --config-file <(printf '[DEFAULT]\ntransport_url = %s\n' "$1") \
           --unixctl "$SANDBOX/bad.ctl" 2>&1) || rc=$?
     [ "$rc" = 1 ] || { echo "exit status $rc"; return 1; }
-    ! printf '%s' "$out" | grep -qE 'S3cr|etPw' || { echo "$out"; return 1; }
+    ! grep -qE 'S3cr|etPw' <<<"$out" || { echo "$out"; return 1; }
 }
 check "a '/' in the password, not encoded: refused, not quoted" -- \
     bad_url "rabbit://u:S3cr/etPw@127.0.0.1:5672/"

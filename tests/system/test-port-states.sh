@@ -158,7 +158,7 @@ fanout_drained() {
         messages_unacknowledged > "$SANDBOX/queues"
     grep -q "^$1_fanout_" "$SANDBOX/queues" \
         && ! awk -v p="$1_fanout_" 'index($1, p) == 1 && ($2 != 0 || $3 != 0)' \
-               "$SANDBOX/queues" | grep -q .
+               "$SANDBOX/queues" | grep . >/dev/null
 }
 # states_are TEXT: the "port states:" line of ovsagent/show is TEXT.
 states_are() {
@@ -186,7 +186,7 @@ agent_start a1 hv "$SANDBOX/hv.ini"
 # log with them (see the end).
 agent_appctl a1 vlog/set poll_loop:file:info >/dev/null
 show() { agent_appctl a1 ovsagent/show; }
-amqp_ready() { show | grep -q 'state=READY'; }
+amqp_ready() { show | grep 'state=READY' >/dev/null; }
 check "the agent connects to the broker" -- wait_until 30 amqp_ready
 check "it reports its state to the scripted server" -- \
     wait_until 30 grep -qF '"method": "report_state"' "$N/calls"
@@ -194,7 +194,7 @@ check "it reports its state to the scripted server" -- \
 # port_line ID: the port's line in ovsagent/show (fails if it has none).
 port_line() { show | grep -F "  $1 "; }
 # state_is ID TEXT: the port's state is TEXT, e.g. "mark-up (reporting)".
-state_is() { port_line "$1" | grep -qF " state=$2 reported="; }
+state_is() { port_line "$1" | grep -F " state=$2 reported=" >/dev/null; }
 state_wait() {
     wait_until 10 state_is "$1" "$2" && return 0
     echo "show: $(port_line "$1" || echo "(no such port)")"
@@ -206,7 +206,6 @@ shows() {
     line=$(port_line "$1") || { echo "no port $1 in ovsagent/show"; return 1; }
     grep -qF -- "$2" <<<"$line" || { echo "show: $line"; return 1; }
 }
-port_absent() { ! show | grep -qF "  $1 "; }
 vlan_of() { port_line "$1" | sed -n 's/.* vlan=\([0-9]*\) .*/\1/p'; }
 tag_of() { ovs_vsctl hv get Port "$1" tag; }
 tag_is() { [ "$(tag_of "$1")" = "$2" ]; }
@@ -388,12 +387,13 @@ check "show: still state=dead, reported=none" -- \
 check "nothing was reported for it" -- \
     reports_are_n "$P2" 0 0
 check "its Port has no tag (port_dead leaves an untagged port alone)" -- tag_is vif2 "[]"
-no_port_flows() {
+# port_flows PORT: the flows of br-int that match on the port.
+port_flows() {
     local of
     of=$(ovs_vsctl hv get Interface "$1" ofport)
-    ! dump_flows hv br-int | grep -E "in_port=(\"?$1\"?|$of)[, ]"
+    dump_flows hv br-int | grep -E "in_port=(\"?$1\"?|$of)[, ]"
 }
-check "no flow for it on br-int" -- no_port_flows vif2
+check "no flow for it on br-int" -- never 3 port_flows vif2
 
 # --- 9. not bound to this host (its VIF was plugged above) ----------------------------------
 note "9. bound to another host: $P5"
@@ -434,7 +434,7 @@ hold
 release "$report"
 check "the report down answered: gone -> freed" -- \
     wait_until 10 grep -qF "port $P3 (vif3): gone -> freed" "$LOG"
-check "it is no longer in ovsagent/show" -- wait_until 10 port_absent "$P3"
+check "it is no longer in ovsagent/show" -- wait_never 10 3 port_line "$P3"
 check "reports: one up, one down" -- \
     reports_are_n "$P3" 1 1
 
@@ -479,7 +479,7 @@ check "the second up went after the report down was answered" -- up_after "$P4" 
 antispoof_on() {   # PORT: the port's anti-spoofing flows use its ofport
     local of
     of=$(ovs_vsctl hv get Interface "$1" ofport)
-    ovs_ofctl hv -O OpenFlow13 dump-flows br-int | grep -q "in_port=$of,.*dl_src=$2"
+    ovs_ofctl hv -O OpenFlow13 dump-flows br-int | grep "in_port=$of,.*dl_src=$2" >/dev/null
 }
 check "its flows are for its current ofport" -- antispoof_on vif4 "$MAC4"
 

@@ -33,16 +33,11 @@ HV_CONF=("agent.tunnel_types=vxlan" "agent.l2_population=True"
          "agent.arp_responder=True" "securitygroup.firewall_driver=openvswitch")
 hypervisor hv1 1 "${HV_CONF[@]}" "DEFAULT.transport_url=$MQ_URL"
 hypervisor hv2 2 "${HV_CONF[@]}"
-ul_routes() { ul_route hv1 && ul_route hv2; }
-check "each switch routes the underlay" -- wait_until 10 ul_routes
+check "each switch routes the underlay" -- wait_until 10 ul_routes hv1 hv2
 
 ALLOWED_LOG_PATTERNS=("retrying in" "connection refused")
 agent_start a1 hv1 "$SANDBOX/hv1.ini"
 agent_start a2 hv2 "$SANDBOX/hv2.ini"
-agents_alive() {    # agents_alive N: N agents of this test are alive
-    [ "$(api GET "/agents?binary=neutron-openvswitch-agent" \
-         | jq '[.agents[] | select(.alive and (.host | endswith("'"$SANDBOX_ID"'")))] | length')" = "$1" ]
-}
 check "both agents are alive in the API" -- wait_until 30 agents_alive 2
 
 # broker_is AGENT connected|connecting: what ovsagent/show says of the broker.
@@ -56,45 +51,26 @@ mq_users() { local u; u=$(rmq list_connections user); grep -qx "$MQ_USER" <<<"$u
 check "and the broker lists a connection of $MQ_USER" -- mq_users
 
 # --- one VXLAN network, a security group -------------------------------------------
-net=$(api POST /networks "{\"network\":{\"name\":\"rs-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
-api POST /subnets "{\"subnet\":{\"network_id\":\"$net\",\"cidr\":\"10.71.0.0/24\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
-sg=$(api POST /security-groups "{\"security_group\":{\"name\":\"rs-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .security_group.id)
-add_rule() {    # add_rule JSON-FIELDS: a rule of group $sg; prints its id
-    api POST /security-group-rules "{\"security_group_rule\":{\"security_group_id\":\"$sg\",\"tenant_id\":\"$PROJECT\",$1}}" \
-        | jq -r .security_group_rule.id
-}
-icmp_rule=$(add_rule '"direction":"ingress","ethertype":"IPv4","protocol":"icmp"')
-tcp_rule=$(add_rule '"direction":"ingress","ethertype":"IPv4","protocol":"tcp","port_range_min":2222,"port_range_max":2222')
+net=$(new_net "rs-$SANDBOX_ID" 10.71.0.0/24)
+sg=$(new_group "rs-$SANDBOX_ID")
+icmp_rule=$(add_rule "$sg" '"direction":"ingress","ethertype":"IPv4","protocol":"icmp"')
+tcp_rule=$(add_rule "$sg" '"direction":"ingress","ethertype":"IPv4","protocol":"tcp","port_range_min":2222,"port_range_max":2222')
 check "a security group with an ingress ICMP and an ingress TCP 2222 rule" -- \
-    test -n "$sg" -a "$sg" != null -a "$icmp_rule" != null -a "$tcp_rule" != null
-new_port() {    # new_port NAME HOST: a port in group $sg; prints "id mac ip"
-    api POST /ports "{\"port\":{\"network_id\":\"$net\",\"name\":\"$1\",\"binding:host_id\":\"$2-$SANDBOX_ID\",\"device_owner\":\"compute:nova\",\"device_id\":\"$1\",\"tenant_id\":\"$PROJECT\",\"security_groups\":[\"$sg\"]}}" \
-        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
-}
-port_gone() { api GET "/ports/$1" | jq -e '.NeutronError.type == "PortNotFound"' >/dev/null; }
+    test -n "$sg" -a -n "$icmp_rule" -a -n "$tcp_rule"
 rule_gone() {
     api GET "/security-group-rules/$1" \
         | jq -e '.NeutronError.type == "SecurityGroupRuleNotFound"' >/dev/null
 }
 
-read -r p1 mac1 ip1 < <(new_port vm1 hv1)
-read -r p2 mac2 ip2 < <(new_port vm2 hv2)
+# The ports are in group $sg.
+read -r p1 mac1 ip1 < <(new_port "$net" vm1 "$(host_of hv1)" "" "$sg")
+read -r p2 mac2 ip2 < <(new_port "$net" vm2 "$(host_of hv2)" "" "$sg")
 vif_add hv1 vm1 "$mac1" "$ip1/24" "$p1"
 vif_add hv2 vm2 "$mac2" "$ip2/24" "$p2"
 check "vm1 (hv1) ACTIVE" -- wait_until 30 port_is "$p1" ACTIVE
 check "vm2 (hv2) ACTIVE" -- wait_until 30 port_is "$p2" ACTIVE
 
-# The flows are read whole, then searched: "dump | grep -q" could fail
-# under pipefail when grep leaves before the dump is written.
-tun_name() { printf 'vxlan-%02x%02x%02x%02x' ${1//./ }; }
-tun_hv2=$(tun_name "$UL_NET.2")
-tunnel_on() { local p; p=$(ovs_vsctl "$1" list-ports br-tun); grep -qx "$2" <<<"$p"; }
-flows_have() {  # flows_have SWITCH BRIDGE TEXT
-    local f
-    f=$(dump_flows "$1" "$2")
-    grep -qF -- "$3" <<<"$f"
-}
-in_sync() { [ "$(agent_appctl "$1" ovsagent/flows-in-sync 2>/dev/null)" = yes ]; }
+tun_hv2=$(tunnel_port_name vxlan "$UL_NET.2")
 check "hv1 has a VXLAN tunnel to hv2" -- wait_until 15 tunnel_on hv1 "$tun_hv2"
 lv=$(ovs_vsctl hv1 get Port t-vm1 tag)
 tun_of=$(ovs_vsctl hv1 get Interface "$tun_hv2" ofport)
@@ -187,18 +163,18 @@ hv1_on
 
 # --- hv1 catches up --------------------------------------------------------------
 check "hv1 drops its tunnel to hv2" -- \
-    wait_until 30 not tunnel_on hv1 "$tun_hv2" || true
+    wait_never 30 3 tunnel_on hv1 "$tun_hv2" || true
 check "no flow of hv1's br-tun uses the tunnel's port any more" -- \
-    wait_until 10 not outputs_to_tunnel || true
+    wait_never 10 3 outputs_to_tunnel || true
 check "hv1 no longer floods the network to hv2" -- \
-    wait_until 10 not flows_have hv1 br-tun "$FLOOD" || true
+    wait_never 10 3 flows_have hv1 br-tun "$FLOOD" || true
 check "hv1 drops its unicast flow for vm2's MAC" -- \
-    wait_until 10 not flows_have hv1 br-tun "$UCAST" || true
+    wait_never 10 3 flows_have hv1 br-tun "$UCAST" || true
 check "hv1 no longer answers ARP for vm2's address" -- \
-    wait_until 10 not flows_have hv1 br-tun "$ARP" || true
+    wait_never 10 3 flows_have hv1 br-tun "$ARP" || true
 check "hv1's br-int no longer has the TCP 2222 rule's flows" -- \
-    wait_until 30 not flows_have hv1 br-int "tp_dst=2222" || true
-check "hv1's agent says its flows are in sync" -- wait_until 30 in_sync a1 || true
+    wait_never 30 3 flows_have hv1 br-int "tp_dst=2222" || true
+check "hv1's agent says its flows are in sync" -- wait_until 30 agent_in_sync a1 || true
 check "vm1 is still ACTIVE" -- wait_until 30 port_is "$p1" ACTIVE || true
 check "hv1's log says it removed what the server no longer lists" -- \
     wait_until 5 grep -q "the server's forwarding database no longer lists" \
@@ -208,15 +184,15 @@ grep -E "resyncing ports|refresh_tunnels|no longer lists|tunnel .*deleted" \
 
 # --- the other way: a port comes on hv2 while hv1 is off ---------------------------
 hv1_off
-read -r p3 mac3 ip3 < <(new_port vm3 hv2)
+read -r p3 mac3 ip3 < <(new_port "$net" vm3 "$(host_of hv2)" "" "$sg")
 vif_add hv2 vm3 "$mac3" "$ip3/24" "$p3"
 check "vm3 (hv2) ACTIVE while hv1 is off" -- wait_until 30 port_is "$p3" ACTIVE
 check "meanwhile hv1 has no tunnel to hv2 (it heard nothing)" -- \
-    not tunnel_on hv1 "$tun_hv2" || true
+    never 3 tunnel_on hv1 "$tun_hv2" || true
 hv1_on
 check "hv1 has its tunnel to hv2 again" -- wait_until 30 tunnel_on hv1 "$tun_hv2"
 check "vm1 pings vm3" -- wait_until 20 vm_ping vm1 "$ip3"
-check "hv1's agent says its flows are in sync" -- wait_until 30 in_sync a1 || true
+check "hv1's agent says its flows are in sync" -- wait_until 30 agent_in_sync a1 || true
 
 # What hv1's agent says of losing the broker: its connection closed, the
 # logins refused meanwhile ("retrying in"), a state report that failed.

@@ -87,13 +87,13 @@ ctl() {
     shift
     ovs-appctl --timeout=30 -t "$SANDBOX/$name.ctl" "$@"
 }
-listener_ready() { ctl "$1" probe/status | grep -q '^ready=yes'; }
-status_has() { ctl "$1" probe/status | grep -q -- "$2"; }
+listener_ready() { ctl "$1" probe/status | grep '^ready=yes' >/dev/null; }
+status_has() { ctl "$1" probe/status | grep -- "$2" >/dev/null; }
 out_has() { grep -qF -- "$2" "$SANDBOX/$1.out"; }
 queues() {
     rabbit_ctl mq -q list_queues --no-table-headers name durable auto_delete arguments
 }
-queue_exists() { queues | awk '{print $1}' | grep -qx -- "$1"; }
+queue_exists() { queues | awk '{print $1}' | grep -x -- "$1" >/dev/null; }
 fanout_queues_of() { queues | awk '{print $1}' | grep -c "^$1_fanout_" || true; }
 
 # expect_json TEXT CMD...: CMD prints exactly the JSON line TEXT.
@@ -317,7 +317,7 @@ check "a host cast reaches it after the restart" -- \
     wait_until 10 out_has c1 '"after":"restart-host"'
 call_after_restart() {
     ovs-appctl -t "$SANDBOX/c1.ctl" probe/call q-test echo '{"r": 1}' 5 \
-        | grep -qxF '{"result":{"r":1}}'
+        | grep -xF '{"result":{"r":1}}' >/dev/null
 }
 check "calls work again (the Python server reconnected too)" -- \
     wait_until 60 call_after_restart

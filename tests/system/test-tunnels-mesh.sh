@@ -7,6 +7,7 @@
 # server's tunnel_delete removes the old tunnel and a new one carries the
 # traffic.
 # run-tests: fast
+set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
@@ -18,62 +19,45 @@ underlay_init
 HV_CONF=("agent.tunnel_types=gre" "agent.l2_population=False")
 hypervisor hv1 1 "${HV_CONF[@]}"
 hypervisor hv2 2 "${HV_CONF[@]}"
-ul_routes() { ul_route hv1 && ul_route hv2; }
-check "each switch routes the underlay" -- wait_until 10 ul_routes
+check "each switch routes the underlay" -- wait_until 10 ul_routes hv1 hv2
 ALLOWED_LOG_PATTERNS=("retrying in" "connection refused")
 agent_start a1 hv1 "$SANDBOX/hv1.ini"
 agent_start a2 hv2 "$SANDBOX/hv2.ini"
 
-net_of() {      # net_of NAME TYPE [PHYSNET] CIDR: prints the network's id
-    local prov="\"provider:network_type\":\"$2\"" cidr=$3 id
-    if [ $# = 4 ]; then
-        prov+=",\"provider:physical_network\":\"$3\"" cidr=$4
-    fi
-    id=$(api POST /networks "{\"network\":{\"name\":\"$1-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\",$prov}}" | jq -r .network.id)
-    api POST /subnets "{\"subnet\":{\"network_id\":\"$id\",\"cidr\":\"$cidr\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
-    echo "$id"
-}
-new_port() {    # new_port NET NAME HOST: prints "id mac ip"
-    api POST /ports "{\"port\":{\"network_id\":\"$1\",\"name\":\"$2\",\"binding:host_id\":\"$3-$SANDBOX_ID\",\"device_owner\":\"compute:nova\",\"device_id\":\"$2\",\"tenant_id\":\"$PROJECT\"}}" \
-        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
-}
-tun_name() { printf 'gre-%02x%02x%02x%02x' ${1//./ }; }
-tunnel_on() { ovs_vsctl "$1" list-ports br-tun | grep -qx "$2"; }
-tun_flows_have() { dump_flows "$1" br-tun | grep -qF "$2"; }
 
 # --- a full mesh from tunnel_sync and tunnel_update ------------------------------
 check "hv1 has a GRE tunnel to hv2 (from tunnel_update)" -- \
-    wait_until 30 tunnel_on hv1 "$(tun_name "$UL_NET.2")"
+    wait_until 30 tunnel_on hv1 "$(tunnel_port_name gre "$UL_NET.2")"
 check "and hv2 one to hv1 (from tunnel_sync's answer)" -- \
-    wait_until 30 tunnel_on hv2 "$(tun_name "$UL_NET.1")"
-gre=$(tun_name "$UL_NET.2")
+    wait_until 30 tunnel_on hv2 "$(tunnel_port_name gre "$UL_NET.1")"
+gre=$(tunnel_port_name gre "$UL_NET.2")
 check "a GRE tunnel's Interface is of type gre, with the reference's options" -- \
     test "$(ovs_vsctl hv1 get Interface "$gre" type)" = gre -a \
          "$(ovs_vsctl hv1 get Interface "$gre" options)" = \
          "{df_default=\"true\", egress_pkt_mark=\"0\", in_key=flow, local_ip=\"$UL_NET.1\", out_key=flow, remote_ip=\"$UL_NET.2\"}"
 check "its packets go to table 3" -- \
-    wait_until 10 tun_flows_have hv1 "in_port=\"$gre\" actions=goto_table:3"
+    wait_until 10 flows_have hv1 br-tun "in_port=\"$gre\" actions=goto_table:3"
 
-net=$(net_of g gre 10.73.0.0/24)
-read -r p1 mac1 ip1 < <(new_port "$net" vm1 hv1)
-read -r p2 mac2 ip2 < <(new_port "$net" vm2 hv2)
+net=$(new_net "g-$SANDBOX_ID" 10.73.0.0/24 gre)
+read -r p1 mac1 ip1 < <(new_port "$net" vm1 "$(host_of hv1)")
+read -r p2 mac2 ip2 < <(new_port "$net" vm2 "$(host_of hv2)")
 vif_add hv1 vm1 "$mac1" "$ip1/24" "$p1"
 vif_add hv2 vm2 "$mac2" "$ip2/24" "$p2"
 check "vm1 (hv1) ACTIVE" -- wait_until 30 port_is "$p1" ACTIVE
 check "vm2 (hv2) ACTIVE" -- wait_until 30 port_is "$p2" ACTIVE
 lv=$(ovs_vsctl hv1 get Port t-vm1 tag)
 check "the network floods to every GRE tunnel" -- \
-    wait_until 10 tun_flows_have hv1 "table=22, priority=1,dl_vlan=$lv actions=pop_vlan,set_field:"
-l2pop_flows() { dump_flows hv1 br-tun | grep -qE 'table=20, priority=2|table=21, priority=1'; }
-check "no l2population unicast or ARP responder flows" -- not l2pop_flows
+    wait_until 10 flows_have hv1 br-tun "table=22, priority=1,dl_vlan=$lv actions=pop_vlan,set_field:"
+l2pop_flows() { dump_flows hv1 br-tun | grep -E 'table=20, priority=2|table=21, priority=1'; }
+check "no l2population unicast or ARP responder flows" -- never 3 l2pop_flows
 check "vm1 pings vm2 over GRE" -- wait_until 20 vm_ping vm1 "$ip2"
-learned() { dump_flows hv1 br-tun | grep -q "table=20, hard_timeout=300, priority=1,.*dl_dst=$mac2"; }
+learned() { dump_flows hv1 br-tun | grep "table=20, hard_timeout=300, priority=1,.*dl_dst=$mac2" >/dev/null; }
 check "hv1 learned vm2's MAC behind the tunnel" -- wait_until 5 learned
 
 # --- a flat provider network across hosts ---------------------------------------
-flat=$(net_of f flat physnet1 10.74.0.0/24)
-read -r p3 mac3 ip3 < <(new_port "$flat" vf3 hv1)
-read -r p4 mac4 ip4 < <(new_port "$flat" vf4 hv2)
+flat=$(new_net "f-$SANDBOX_ID" 10.74.0.0/24 flat physnet1)
+read -r p3 mac3 ip3 < <(new_port "$flat" vf3 "$(host_of hv1)")
+read -r p4 mac4 ip4 < <(new_port "$flat" vf4 "$(host_of hv2)")
 vif_add hv1 vf3 "$mac3" "$ip3/24" "$p3"
 vif_add hv2 vf4 "$mac4" "$ip4/24" "$p4"
 check "vf3 (hv1, flat) ACTIVE" -- wait_until 30 port_is "$p3" ACTIVE
@@ -87,9 +71,9 @@ ip -n "$(ovs_netns hv2)" addr add "$UL_NET.12/24" dev br-ul
 sed -i "s/^local_ip = .*/local_ip = $UL_NET.12/" "$SANDBOX/hv2.ini"
 agent_start a2b hv2 "$SANDBOX/hv2.ini"
 check "the server's tunnel_delete removes hv1's tunnel to the old address" -- \
-    wait_until 30 not tunnel_on hv1 "$gre"
+    wait_never 30 3 tunnel_on hv1 "$gre"
 check "and its tunnel_update makes one to the new" -- \
-    wait_until 30 tunnel_on hv1 "$(tun_name "$UL_NET.12")"
+    wait_until 30 tunnel_on hv1 "$(tunnel_port_name gre "$UL_NET.12")"
 check "vm1 pings vm2 through it" -- wait_until 30 vm_ping vm1 "$ip2"
 
 agent_log_clean a1

@@ -8,6 +8,7 @@
 # VMs are answered on the local host; when a host's last port of a network
 # goes, the other host drops its flood and unicast entries and the tunnel.
 # run-tests: fast
+set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 sandbox_init
 
@@ -22,58 +23,45 @@ HV_CONF=("agent.tunnel_types=vxlan" "agent.l2_population=True"
 hypervisor hv1 1 "${HV_CONF[@]}"
 hypervisor hv2 2 "${HV_CONF[@]}"
 # ovs-vswitchd's own routing table follows the kernel's in its namespace.
-ul_routes() { ul_route hv1 && ul_route hv2; }
-check "each switch routes the underlay" -- wait_until 10 ul_routes \
-    || ovs_appctl hv1 ovs-vswitchd ovs/route/show 2>&1 | sed 's/^/# /'
+check "each switch routes the underlay" -- wait_until 10 ul_routes hv1 hv2 \
+    || { ovs_appctl hv1 ovs-vswitchd ovs/route/show 2>&1 | sed 's/^/# /'; exit 1; }
 
 ALLOWED_LOG_PATTERNS=("retrying in" "connection refused")
 agent_start a1 hv1 "$SANDBOX/hv1.ini"
 agent_start a2 hv2 "$SANDBOX/hv2.ini"
-agents_alive() {    # agents_alive N: N agents of this test are alive
-    [ "$(api GET "/agents?binary=neutron-openvswitch-agent" \
-         | jq '[.agents[] | select(.alive and (.host | endswith("'"$SANDBOX_ID"'")))] | length')" = "$1" ]
-}
 check "both agents are alive in the API" -- wait_until 30 agents_alive 2
 
 # --- one VXLAN network across both hosts -----------------------------------------
-net_a=$(api POST /networks "{\"network\":{\"name\":\"a-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
-api POST /subnets "{\"subnet\":{\"network_id\":\"$net_a\",\"cidr\":\"10.70.0.0/24\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
-new_port() {    # new_port NET NAME HOST [IP]: prints "id mac ip"
-    local fixed=""
-    [ -z "${4:-}" ] || fixed=",\"fixed_ips\":[{\"ip_address\":\"$4\"}]"
-    api POST /ports "{\"port\":{\"network_id\":\"$1\",\"name\":\"$2\",\"binding:host_id\":\"$3-$SANDBOX_ID\",\"device_owner\":\"compute:nova\",\"device_id\":\"$2\",\"tenant_id\":\"$PROJECT\"$fixed}}" \
-        | jq -r '.port | "\(.id) \(.mac_address) \(.fixed_ips[0].ip_address)"'
-}
-read -r p1 mac1 ip1 < <(new_port "$net_a" vm1 hv1)
-read -r p2 mac2 ip2 < <(new_port "$net_a" vm2 hv2)
+net_a=$(new_net "a-$SANDBOX_ID" 10.70.0.0/24)
+# Fixed addresses: network b reuses the CIDR, and vm3 must not reach vm2
+# only because the server happened to give vm2 vm4's address.
+read -r p1 mac1 ip1 < <(new_port "$net_a" vm1 "$(host_of hv1)" 10.70.0.101)
+read -r p2 mac2 ip2 < <(new_port "$net_a" vm2 "$(host_of hv2)" 10.70.0.102)
 vif_add hv1 vm1 "$mac1" "$ip1/24" "$p1"
 vif_add hv2 vm2 "$mac2" "$ip2/24" "$p2"
 check "vm1 (hv1) ACTIVE" -- wait_until 30 port_is "$p1" ACTIVE
 check "vm2 (hv2) ACTIVE" -- wait_until 30 port_is "$p2" ACTIVE
 
-tun_name() { printf 'vxlan-%02x%02x%02x%02x' ${1//./ }; }
-tun_hv2=$(tun_name "$UL_NET.2")
-tun_hv1=$(tun_name "$UL_NET.1")
-tunnel_on() { ovs_vsctl "$1" list-ports br-tun | grep -qx "$2"; }
+tun_hv2=$(tunnel_port_name vxlan "$UL_NET.2")
+tun_hv1=$(tunnel_port_name vxlan "$UL_NET.1")
 check "hv1 has a VXLAN tunnel to hv2, named as the reference names it" -- \
     wait_until 15 tunnel_on hv1 "$tun_hv2"
 check "and hv2 one to hv1" -- wait_until 15 tunnel_on hv2 "$tun_hv1"
 opts=$(ovs_vsctl hv1 get Interface "$tun_hv2" options)
 check "the tunnel's options are the reference's" -- test "$opts" = \
     "{df_default=\"true\", egress_pkt_mark=\"0\", in_key=flow, local_ip=\"$UL_NET.1\", out_key=flow, remote_ip=\"$UL_NET.2\"}"
-tun_flows_have() { dump_flows "$1" br-tun | grep -qF "$2"; }
 check "hv1 floods the network to hv2" -- \
-    wait_until 15 tun_flows_have hv1 "table=22, priority=1,dl_vlan=1 actions=pop_vlan,set_field:"
+    wait_until 15 flows_have hv1 br-tun "table=22, priority=1,dl_vlan=1 actions=pop_vlan,set_field:"
 check "hv1 sends unicast for vm2's MAC to hv2" -- \
-    wait_until 15 tun_flows_have hv1 "table=20, priority=2,dl_vlan=1,dl_dst=$mac2 actions=pop_vlan"
+    wait_until 15 flows_have hv1 br-tun "table=20, priority=2,dl_vlan=1,dl_dst=$mac2 actions=pop_vlan"
 check "hv1 answers ARP for vm2's address itself" -- \
-    wait_until 15 tun_flows_have hv1 "table=21, priority=1,arp,dl_vlan=1,arp_tpa=$ip2 actions=set_field:2->arp_op"
+    wait_until 15 flows_have hv1 br-tun "table=21, priority=1,arp,dl_vlan=1,arp_tpa=$ip2 actions=set_field:2->arp_op"
 check "vm1 pings vm2 across the VXLAN underlay" -- \
     wait_until 20 vm_ping vm1 "$ip2"
 check "and vm2 pings vm1" -- vm_ping vm2 "$ip1"
 arp_answered() {
     ovs_ofctl hv1 dump-flows br-tun "table=21,arp,arp_tpa=$ip2" \
-        | grep -q 'n_packets=[1-9]'
+        | grep 'n_packets=[1-9]' >/dev/null
 }
 vm_exec vm1 ip neigh flush all
 vm_exec vm1 ping -q -c 1 -W 1 "$ip2" >/dev/null || true
@@ -81,10 +69,9 @@ check "vm1's ARP request for vm2 was answered by hv1's ARP responder" -- \
     wait_until 5 arp_answered
 
 # --- another network: isolated ---------------------------------------------------
-net_b=$(api POST /networks "{\"network\":{\"name\":\"b-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\"}}" | jq -r .network.id)
-api POST /subnets "{\"subnet\":{\"network_id\":\"$net_b\",\"cidr\":\"10.70.0.0/24\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
-read -r p3 mac3 ip3 < <(new_port "$net_b" vm3 hv1 10.70.0.203)
-read -r p4 mac4 ip4 < <(new_port "$net_b" vm4 hv2 10.70.0.204)
+net_b=$(new_net "b-$SANDBOX_ID" 10.70.0.0/24)
+read -r p3 mac3 ip3 < <(new_port "$net_b" vm3 "$(host_of hv1)" 10.70.0.203)
+read -r p4 mac4 ip4 < <(new_port "$net_b" vm4 "$(host_of hv2)" 10.70.0.204)
 vif_add hv1 vm3 "$mac3" "$ip3/24" "$p3"
 check "vm3 (hv1, network b) ACTIVE" -- wait_until 30 port_is "$p3" ACTIVE
 # Network b had no tunnel on hv1 when vm3 went up, after the agent's first
@@ -95,14 +82,14 @@ check "hv1 reported vm3 up with refresh_tunnels, network b having no tunnel yet"
 vif_add hv2 vm4 "$mac4" "$ip4/24" "$p4"
 check "vm4 (hv2, network b) ACTIVE" -- wait_until 30 port_is "$p4" ACTIVE
 check "vm3 pings vm4 on their own network" -- wait_until 20 vm_ping vm3 "$ip4"
-check "vm3 does not reach vm2, on the other network" -- not vm_ping vm3 "$ip2"
+check "vm3 does not reach vm2, on the other network" -- never 3 vm_ping vm3 "$ip2"
 
 # --- mixed with the reference agent -------------------------------------------
 # How operators migrate, host by host: hv3 runs the reference agent.
 hypervisor hv3 3 "${HV_CONF[@]}"
 ref_agent_start r3 hv3 "$SANDBOX/hv3.ini"
 check "the reference agent on hv3 is alive" -- wait_until 90 agents_alive 3
-read -r p7 mac7 ip7 < <(new_port "$net_a" vm7 hv3)
+read -r p7 mac7 ip7 < <(new_port "$net_a" vm7 "$(host_of hv3)")
 vif_add hv3 vm7 "$mac7" "$ip7/24" "$p7"
 check "vm7 (hv3, the reference agent) ACTIVE" -- wait_until 90 port_is "$p7" ACTIVE
 check "vm1 (ovsagent) pings vm7 (the reference) across VXLAN" -- \
@@ -112,10 +99,9 @@ check "the reference named its tunnel to hv1 as ovsagent names them" -- \
     tunnel_on hv3 "$tun_hv1"
 
 # --- a VLAN provider network through the physical bridges -----------------------
-vlan_net=$(api POST /networks "{\"network\":{\"name\":\"v-$SANDBOX_ID\",\"tenant_id\":\"$PROJECT\",\"provider:network_type\":\"vlan\",\"provider:physical_network\":\"physnet1\",\"provider:segmentation_id\":142}}" | jq -r .network.id)
-api POST /subnets "{\"subnet\":{\"network_id\":\"$vlan_net\",\"cidr\":\"10.72.0.0/24\",\"ip_version\":4,\"enable_dhcp\":false,\"tenant_id\":\"$PROJECT\"}}" >/dev/null
-read -r p5 mac5 ip5 < <(new_port "$vlan_net" vl5 hv1)
-read -r p6 mac6 ip6 < <(new_port "$vlan_net" vl6 hv2)
+vlan_net=$(new_net "v-$SANDBOX_ID" 10.72.0.0/24 vlan physnet1 142)
+read -r p5 mac5 ip5 < <(new_port "$vlan_net" vl5 "$(host_of hv1)")
+read -r p6 mac6 ip6 < <(new_port "$vlan_net" vl6 "$(host_of hv2)")
 vif_add hv1 vl5 "$mac5" "$ip5/24" "$p5"
 vif_add hv2 vl6 "$mac6" "$ip6/24" "$p6"
 check "vl5 (hv1, VLAN 142) ACTIVE" -- wait_until 30 port_is "$p5" ACTIVE
@@ -130,17 +116,17 @@ ovs_vsctl hv2 del-port br-int t-vm4
 # (A flow learned from vm4's packets, at priority 1, stays until it times
 # out, as with the reference.)
 check "hv1 drops its unicast entry for vm4" -- \
-    wait_until 20 not tun_flows_have hv1 "priority=2,dl_vlan=$lv_b,dl_dst=$mac4 "
+    wait_never 20 3 flows_have hv1 br-tun "priority=2,dl_vlan=$lv_b,dl_dst=$mac4 "
 check "and network b's flood to hv2" -- \
-    wait_until 20 not tun_flows_have hv1 "table=22, priority=1,dl_vlan=$lv_b "
+    wait_never 20 3 flows_have hv1 br-tun "table=22, priority=1,dl_vlan=$lv_b "
 check "while network a still floods there" -- \
-    tun_flows_have hv1 "table=22, priority=1,dl_vlan=1 "
+    flows_have hv1 br-tun "table=22, priority=1,dl_vlan=1 "
 api DELETE "/ports/$p2" >/dev/null
 ovs_vsctl hv2 del-port br-int t-vm2
 check "once no network of hv1 floods to hv2, the tunnel goes" -- \
-    wait_until 20 not tunnel_on hv1 "$tun_hv2"
+    wait_never 20 3 tunnel_on hv1 "$tun_hv2"
 check "and its in_port flow with it" -- \
-    not tun_flows_have hv1 "in_port=\"$tun_hv2\""
+    never 3 flows_have hv1 br-tun "in_port=\"$tun_hv2\""
 
 ALLOWED_LOG_PATTERNS+=("objects ignored")
 agent_log_clean a1

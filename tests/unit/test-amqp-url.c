@@ -362,6 +362,8 @@ static void
 test_state_names(void)
 {
     check(!strcmp(amqp_conn_state_name(AMQP_CONN_BACKOFF), "BACKOFF")
+          && !strcmp(amqp_conn_state_name(AMQP_CONN_CONNECTING),
+                     "CONNECTING")
           && !strcmp(amqp_conn_state_name(AMQP_CONN_READY), "READY"),
           "state names");
 }

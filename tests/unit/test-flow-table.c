@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofpbuf.h"
 #include "ovs/flow-table.h"
 #include "util.h"
 #include "test-util.h"
@@ -553,6 +556,370 @@ test_incremental_with_extensions(void)
     flow_table_destroy(ft);
 }
 
+/* An owner with many flows changes one of them alone: added again with
+ * other actions, or removed by its key. */
+static void
+test_remove_one(void)
+{
+    struct flow_table *ft = flow_table_create("br-tun", 9, owned, 3);
+    for (int i = 1; i <= 100; i++) {
+        char *f = xasprintf("table=20,priority=2,dl_vlan=1,"
+                            "dl_dst=fa:16:3e:00:00:%02x,actions=pop_vlan,"
+                            "set_field:0x64->tun_id,output:%d", i, i);
+        add(ft, "ucast:1", f);
+        free(f);
+    }
+    add(ft, "other", "table=20,priority=2,dl_vlan=1,dl_dst=fa:16:3e:00:00:07,"
+        "actions=pop_vlan,set_field:0x64->tun_id,output:7");
+    flow_table_installed_set_empty(ft);
+    settle(ft, 1000);
+    check(flow_table_n_installed(ft) == 100, "100 flows installed");
+
+    add(ft, "ucast:1", "table=20,priority=2,dl_vlan=1,"
+        "dl_dst=fa:16:3e:00:00:05,actions=pop_vlan,set_field:0x64->tun_id,"
+        "output:99");
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_ADD) == 1,
+          "one flow of a large owner added again with a new output: one add");
+    flow_batch_done(ft, b, true);
+
+    char *error = flow_table_remove(ft, "ucast:1", "table=20,priority=2,"
+                                    "dl_vlan=1,dl_dst=fa:16:3e:00:00:06");
+    check(!error, "remove by key");
+    free(error);
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1,
+          "one flow of a large owner removed: one strict delete");
+    flow_batch_done(ft, b, true);
+    check(flow_table_n_desired(ft) == 99 && flow_table_n_installed(ft) == 99,
+          "99 flows left");
+
+    error = flow_table_remove(ft, "ucast:1", "table=20,priority=2,dl_vlan=1,"
+                              "dl_dst=fa:16:3e:00:00:07");
+    free(error);
+    check(!flow_table_diff(ft, 100), "a flow another owner wants too stays");
+    flow_table_clear_owner(ft, "other");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1,
+          "and goes with its last owner");
+    flow_batch_done(ft, b, true);
+
+    error = flow_table_remove(ft, "ucast:1", "table=20,priority=2,dl_vlan=1,"
+                              "dl_dst=fa:16:3e:00:00:ff");
+    check(!error && !flow_table_diff(ft, 100),
+          "removing a key the owner does not have changes nothing");
+    free(error);
+    error = flow_table_remove(ft, "nobody", "table=20,priority=2,dl_vlan=1,"
+                              "dl_dst=fa:16:3e:00:00:01");
+    check(!error && !flow_table_diff(ft, 100),
+          "nor does removing for an unknown owner");
+    free(error);
+    error = flow_table_remove(ft, "ucast:1", "table=20,bogus=1");
+    check(error != NULL, "a bad key is an error");
+    free(error);
+
+    /* Removed while its add is in flight: deleted once the add is in. */
+    add(ft, "ucast:1", "table=20,priority=2,dl_vlan=2,"
+        "dl_dst=fa:16:3e:00:01:01,actions=output:3");
+    b = flow_table_diff(ft, 100);
+    error = flow_table_remove(ft, "ucast:1", "table=20,priority=2,dl_vlan=2,"
+                              "dl_dst=fa:16:3e:00:01:01");
+    free(error);
+    flow_batch_done(ft, b, true);
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1,
+          "a flow removed while its add was in flight is deleted after it");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 100) && flow_table_n_installed(ft) == 98
+          && flow_table_installed_seqno(ft) == flow_table_desired_seqno(ft),
+          "in sync");
+
+    /* Every owner of the shared flows gone: the table is empty. */
+    flow_table_clear_owner(ft, "ucast:1");
+    check(settle(ft, 1000) == 1 && !flow_table_n_desired(ft)
+          && !flow_table_n_installed(ft), "clearing the owner empties it");
+    flow_table_destroy(ft);
+}
+
+/* A flow shared by several owners keeps the actions and the cookie of the
+ * first, whichever of them goes first. */
+static void
+test_shared(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 0x1111, owned, 3);
+    uint64_t qos = flow_table_request_cookie(ft, "ext-qos:");
+    add(ft, "a", "table=60,priority=10,in_port=1,actions=drop");
+    add(ft, "ext-qos:b", "table=60,priority=10,in_port=1,actions=NORMAL");
+    add(ft, "c", "table=60,priority=10,in_port=1,actions=drop");
+    flow_table_installed_set_empty(ft);
+    struct flow_batch *b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && fm_cookie(b, OFPFC_ADD, 60, 1) == 0x1111,
+          "three owners of one key: one add, the first owner's");
+    flow_batch_done(ft, b, true);
+    flow_table_clear_owner(ft, "a");
+    check(!flow_table_diff(ft, 100) && flow_table_n_desired(ft) == 1,
+          "the first owner gone, the flow stays as it is");
+    flow_table_clear_owner(ft, "c");
+    check(!flow_table_diff(ft, 100), "so it does without the third");
+
+    /* The one left restates it: its actions and its cookie now. */
+    add(ft, "ext-qos:b", "table=60,priority=10,in_port=1,actions=NORMAL");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && fm_cookie(b, OFPFC_ADD, 60, 1) == qos,
+          "restated by the last owner: its actions, its cookie");
+    flow_batch_done(ft, b, true);
+    flow_table_clear_owner(ft, "ext-qos:b");
+    b = flow_table_diff(ft, 100);
+    check(b && b->n == 1 && count_cmd(b, OFPFC_DELETE_STRICT) == 1
+          && fm_cookie(b, OFPFC_DELETE_STRICT, 60, 1) == qos,
+          "then gone with it, deleted under the cookie it has");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_n_desired(ft) && !flow_table_n_installed(ft),
+          "nothing left");
+    flow_table_destroy(ft);
+}
+
+/* The flows the agent writes, sent over OpenFlow 1.3 to a switch that
+ * decodes them, and read back as a flow dump: every one agrees with its
+ * desired flow, so a connection that comes back sends nothing. */
+static const char *const agent_flows[] = {
+    "table=0,priority=0,actions=goto_table:59",
+    "table=0,priority=2,in_port=5,actions=drop",
+    "table=0,priority=3,in_port=2,dl_vlan=100,actions=mod_vlan_vid:3,"
+    "resubmit(,60)",
+    "table=0,priority=3,in_port=3,vlan_tci=0x0000/0x1fff,"
+    "actions=push_vlan:0x8100,set_field:4099->vlan_vid,resubmit(,60)",
+    "table=1,priority=4,in_port=1,dl_vlan=3,actions=strip_vlan,output:5",
+    "table=2,priority=1,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,"
+    "actions=resubmit(,20)",
+    "table=4,priority=1,tun_id=0x64,actions=push_vlan:0x8100,"
+    "set_field:4097->vlan_vid,resubmit(,9)",
+    "table=10,priority=1,actions=learn(cookie=0x1234,table=20,priority=1,"
+    "hard_timeout=300,NXM_OF_VLAN_TCI[0..11],"
+    "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],"
+    "load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],"
+    "output:OXM_OF_IN_PORT[]),output:1",
+    "table=20,priority=2,dl_vlan=1,dl_dst=fa:16:3e:00:00:01,"
+    "actions=pop_vlan,set_field:0x3e8->tun_id,output:5",
+    "table=21,priority=1,arp,dl_vlan=1,arp_tpa=172.16.0.1,"
+    "actions=set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+    "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+    "set_field:fa:16:3e:00:00:01->arp_sha,set_field:172.16.0.1->arp_spa,"
+    "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+    "set_field:fa:16:3e:00:00:01->eth_src,IN_PORT",
+    "table=22,priority=1,dl_vlan=1,actions=pop_vlan,"
+    "set_field:0x3e8->tun_id,output:2,output:5,output:7",
+    "table=23,priority=0,actions=drop",
+    "table=60,priority=100,in_port=3,actions=set_field:0x3->reg5,"
+    "set_field:0x1->reg6,resubmit(,71)",
+    "table=71,priority=95,icmp6,reg5=0x3,in_port=3,dl_src=fa:16:3e:00:00:05,"
+    "ipv6_src=fe80::f816:3eff:fe00:5,icmp_type=136,"
+    "nd_target=fe80::f816:3eff:fe00:5,actions=resubmit(,94)",
+    "table=72,priority=40,ct_state=+est,ip,reg5=0x3,actions=ct(commit,"
+    "zone=NXM_NX_REG6[0..15],exec(set_field:0x1->ct_mark))",
+    "table=73,priority=77,ct_mark=0x1,reg5=0x3,actions=drop",
+    "table=82,priority=70,conj_id=17,ct_state=+new-est,ip,reg5=0x3,"
+    "actions=set_field:0x11->reg7,ct(commit,zone=NXM_NX_REG6[0..15]),"
+    "output:3,resubmit(,92)",
+    "table=82,priority=73,ct_state=+est-rel-rpl,ip,reg6=0x1,"
+    "nw_src=10.0.0.0/24,actions=conjunction(17,1/2)",
+    "table=91,priority=1,actions=resubmit(,92)",
+    "table=94,priority=12,reg6=0x1,dl_dst=fa:16:3e:00:00:05,"
+    "actions=output:3",
+    "table=94,priority=10,reg6=0x1,dl_src=fa:16:3e:00:00:05,"
+    "dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,actions=push_vlan:0x8100,"
+    "set_field:4097->vlan_vid,output:1",
+};
+
+/* Acts as an OpenFlow 1.3 switch for the adds of 'b': decodes each, then
+ * answers a flow dump with them, which 'ft' reads back. */
+static void
+switch_read_back(struct flow_table *ft, const struct flow_batch *b)
+{
+    enum ofputil_protocol proto = OFPUTIL_P_OF13_OXM;
+    struct ofputil_flow_stats_request fsr = {
+        .table_id = OFPTT_ALL, .out_port = OFPP_ANY, .out_group = OFPG_ANY,
+    };
+    match_init_catchall(&fsr.match);
+    struct ofpbuf *request = ofputil_encode_flow_stats_request(&fsr, proto);
+    struct ovs_list replies;
+    ofpmp_init(&replies, request->data);
+
+    const struct ofputil_flow_mod *fm;
+    LIST_FOR_EACH (fm, list_node, &b->fms) {
+        struct ofpbuf *msg = ofputil_encode_flow_mod(fm, proto);
+        struct ofputil_flow_mod sfm;
+        struct ofpbuf ofpacts;
+        ofpbuf_init(&ofpacts, 64);
+        enum ofperr error = ofputil_decode_flow_mod(&sfm, msg->data, proto,
+                                                    NULL, NULL, &ofpacts,
+                                                    OFPP_MAX, 255);
+        ovs_assert(!error);
+        struct ofputil_flow_stats fs;
+        memset(&fs, 0, sizeof fs);
+        minimatch_expand(&sfm.match, &fs.match);
+        fs.cookie = sfm.new_cookie;
+        fs.table_id = sfm.table_id;
+        fs.priority = sfm.priority;
+        fs.idle_timeout = sfm.idle_timeout;
+        fs.hard_timeout = sfm.hard_timeout;
+        fs.idle_age = fs.hard_age = -1;
+        fs.packet_count = fs.byte_count = UINT64_MAX;
+        fs.ofpacts = sfm.ofpacts;
+        fs.ofpacts_len = sfm.ofpacts_len;
+        fs.flags = sfm.flags & OFPUTIL_FF_STATE;
+        ofputil_append_flow_stats_reply(&fs, &replies, NULL);
+        minimatch_destroy(&sfm.match);
+        ofpbuf_uninit(&ofpacts);
+        ofpbuf_delete(msg);
+    }
+    ofpbuf_delete(request);
+
+    struct ofpbuf *reply;
+    LIST_FOR_EACH_POP (reply, list_node, &replies) {
+        struct ofpbuf acts;
+        ofpbuf_init(&acts, 64);
+        struct ofpbuf msg = ofpbuf_const_initializer(reply->data,
+                                                     reply->size);
+        for (;;) {
+            struct ofputil_flow_stats fs;
+            if (ofputil_decode_flow_stats_reply(&fs, &msg, false, &acts)) {
+                break;
+            }
+            flow_table_installed_add(ft, &fs);
+        }
+        ofpbuf_uninit(&acts);
+        ofpbuf_delete(reply);
+    }
+}
+
+static void
+test_read_back(void)
+{
+    struct flow_table *ft = flow_table_create("br-int", 0x77, owned, 3);
+    for (size_t i = 0; i < ARRAY_SIZE(agent_flows); i++) {
+        add(ft, "p", agent_flows[i]);
+        char *f = xasprintf("table=200,priority=%"PRIuSIZE",reg0=%"PRIuSIZE
+                            ",actions=drop", i, i);
+        add(ft, "q", f);
+        free(f);
+    }
+    size_t n = flow_table_n_desired(ft);
+    flow_table_installed_set_empty(ft);
+    struct flow_batch *b = flow_table_diff(ft, 1000);
+    checkf(b && b->n == n, "%"PRIuSIZE" adds to an empty switch", n);
+    flow_table_installed_reset(ft);
+    switch_read_back(ft, b);
+    flow_batch_done(ft, b, false);
+    checkf(flow_table_n_installed(ft) == n, "the switch's %"PRIuSIZE
+           " flows read back", flow_table_n_installed(ft));
+    b = flow_table_diff(ft, 1000);
+    checkf(!b, "every flow read back agrees: nothing to send (%"PRIuSIZE")",
+           b ? b->n : 0);
+    if (b) {
+        const struct ofputil_flow_mod *fm;
+        LIST_FOR_EACH (fm, list_node, &b->fms) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            struct ofpbuf *msg = ofputil_encode_flow_mod(fm,
+                                                         OFPUTIL_P_OF13_OXM);
+            ofputil_flow_mod_format(&s, msg->data, NULL, NULL, 1);
+            printf("# sent again: %s\n", ds_cstr(&s));
+            ofpbuf_delete(msg);
+            ds_destroy(&s);
+        }
+        flow_batch_done(ft, b, true);
+    }
+    check(flow_table_installed_seqno(ft) == flow_table_desired_seqno(ft),
+          "in sync");
+
+    /* Read back with one flow of other actions, one under an earlier
+     * run's cookie and one more of that run that nobody wants: the first
+     * two are added again, then the old cookie is deleted. */
+    flow_table_installed_reset(ft);
+    for (size_t i = 0; i < ARRAY_SIZE(agent_flows); i++) {
+        installed(ft, i == 3 ? 0x66 : 0x77, agent_flows[i]);
+        char *f = xasprintf("table=200,priority=%"PRIuSIZE",reg0=%"PRIuSIZE
+                            ",actions=%s", i, i, i == 5 ? "NORMAL" : "drop");
+        installed(ft, 0x77, f);
+        free(f);
+    }
+    installed(ft, 0x66, "table=0,priority=9,in_port=9,actions=drop");
+    b = flow_table_diff(ft, 1000);
+    check(b && b->n == 2 && count_cmd(b, OFPFC_ADD) == 2 && !b->last,
+          "read back: a changed flow and an old cookie's are added again");
+    flow_batch_done(ft, b, true);
+    b = flow_table_diff(ft, 1000);
+    check(b && b->n == 1 && fm_cookie(b, OFPFC_DELETE, 0xff, 0) == 0x66
+          && b->last, "then the old cookie is deleted");
+    flow_batch_done(ft, b, true);
+    check(!flow_table_diff(ft, 1000)
+          && flow_table_n_installed(ft) == flow_table_n_desired(ft),
+          "then nothing");
+    flow_table_destroy(ft);
+}
+
+/* The heap glibc's allocator has handed out, chunk headers included. */
+static size_t
+heap_used(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* What a flow costs: br-tun's FDB flows, as tunnels writes them (one owner
+ * per network and table), desired and then installed too.  The budget is
+ * well under what the reference agent holds per flow (about 450 bytes). */
+static void
+test_memory_per_flow(void)
+{
+    enum { HOSTS = 500, NETS = 4, PORTS = 2, BUDGET = 200 };
+    size_t base = heap_used();
+    struct flow_table *ft = flow_table_create("br-tun", 9, owned, 3);
+    for (int net = 0; net < NETS; net++) {
+        char *ucast = xasprintf("ucast:%d", net + 1);
+        char *arp = xasprintf("arp:%d", net + 1);
+        for (int i = 0; i < HOSTS * PORTS; i++) {
+            char *f = xasprintf("table=20,priority=2,dl_vlan=%d,"
+                                "dl_dst=fa:16:3e:%02x:%02x:%02x,"
+                                "actions=pop_vlan,set_field:%#x->tun_id,"
+                                "output:%d", net + 1, net, i / 256, i % 256,
+                                1000 + net, 10 + i / PORTS);
+            add(ft, ucast, f);
+            free(f);
+            f = xasprintf("table=21,priority=1,arp,dl_vlan=%d,"
+                          "arp_tpa=172.16.%d.%d,actions=set_field:2->arp_op,"
+                          "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+                          "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+                          "set_field:fa:16:3e:%02x:%02x:%02x->arp_sha,"
+                          "set_field:172.16.%d.%d->arp_spa,"
+                          "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                          "set_field:fa:16:3e:%02x:%02x:%02x->eth_src,"
+                          "IN_PORT", net + 1, i / 250, i % 250 + 1, net,
+                          i / 256, i % 256, i / 250, i % 250 + 1, net,
+                          i / 256, i % 256);
+            add(ft, arp, f);
+            free(f);
+        }
+        free(ucast);
+        free(arp);
+    }
+    size_t n = flow_table_n_desired(ft);
+    size_t desired = heap_used() - base;
+    flow_table_installed_set_empty(ft);
+    settle(ft, 2000);
+    size_t both = heap_used() - base;
+    check(flow_table_n_installed(ft) == n, "FDB flows installed");
+    if (!desired) {
+        check(true, "bytes per flow: not measured (the allocator is not "
+              "glibc's)");
+    } else {
+        checkf(both / n < BUDGET, "%"PRIuSIZE" FDB flows: %"PRIuSIZE" bytes "
+               "per flow desired, %"PRIuSIZE" desired and installed (budget "
+               "%d)", n, desired / n, both / n, BUDGET);
+    }
+    flow_table_destroy(ft);
+}
+
 int
 main(void)
 {
@@ -567,5 +934,9 @@ main(void)
     test_cookie_change();
     test_restart_with_extension_cookies();
     test_incremental_with_extensions();
+    test_remove_one();
+    test_shared();
+    test_read_back();
+    test_memory_per_flow();
     return test_summary();
 }

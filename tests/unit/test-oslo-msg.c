@@ -30,24 +30,6 @@
 #include "util.h"
 #include "test-util.h"
 
-#define WIRE "tests/unit/data/wire/"
-
-/* Loads capture 'name'; NULL (and a failed check) if it cannot be read. */
-static struct json *
-load_capture(const char *name)
-{
-    char *path = xasprintf(WIRE "%s", name);
-    struct json *j = json_from_file(path);
-    free(path);
-    if (j->type != JSON_OBJECT) {
-        checkf(false, "%s: readable capture (%s)", name,
-               j->type == JSON_STRING ? json_string(j) : "not an object");
-        json_destroy(j);
-        return NULL;
-    }
-    return j;
-}
-
 /* Decodes 'body_raw' of 'record' (a publish record of a capture).  Returns
  * the inner message or NULL, with the decoder's error in '*errorp'. */
 static struct json *
@@ -71,11 +53,11 @@ compare_names(const void *a_, const void *b_)
 static size_t
 list_captures(char ***namesp)
 {
-    DIR *dir = opendir(WIRE);
+    DIR *dir = opendir(TEST_CAPTURES);
     char **names = NULL;
     size_t n = 0;
     if (!dir) {
-        check(false, "the directory " WIRE " exists");
+        check(false, "the directory " TEST_CAPTURES " exists");
         *namesp = NULL;
         return 0;
     }
@@ -103,7 +85,7 @@ test_captures(void)
     checkf(n >= 20, "%"PRIuSIZE" captures found (at least 20)", n);
 
     for (size_t i = 0; i < n; i++) {
-        struct json *cap = load_capture(names[i]);
+        struct json *cap = capture_load(names[i]);
         if (!cap) {
             free(names[i]);
             continue;
@@ -179,7 +161,7 @@ test_encode_like_reference(void)
         "update_device_list-down.json", "update_device_down.json",
     };
     for (size_t i = 0; i < ARRAY_SIZE(agent_calls); i++) {
-        struct json *cap = load_capture(agent_calls[i]);
+        struct json *cap = capture_load(agent_calls[i]);
         if (!cap) {
             continue;
         }
@@ -590,7 +572,7 @@ test_malformed(void)
 static void
 test_fuzz(void)
 {
-    struct json *cap = load_capture("report_state-first-call.json");
+    struct json *cap = capture_load("report_state-first-call.json");
     if (!cap) {
         return;
     }

@@ -17,27 +17,6 @@
 #include "test-util.h"
 #include "util.h"
 
-#define WIRE "tests/unit/data/wire/"
-
-/* The inner oslo.messaging message of capture 'name': its request, or
- * with 'reply' its first reply. */
-static struct json *
-capture_message(const char *name, bool reply)
-{
-    char *path = xasprintf(WIRE "%s", name);
-    struct json *cap = json_from_file(path);
-    free(path);
-    const struct json *pub = reply
-        ? json_member(json_array(json_member(cap, "replies"))->elems[0],
-                      "publish")
-        : json_member(cap, "request");
-    const char *inner = json_member_string(json_member(pub, "body"),
-                                           "oslo.message");
-    struct json *msg = inner ? json_from_string(inner) : json_null_create();
-    json_destroy(cap);
-    return msg;
-}
-
 static int n_changed, n_deleted;
 static char last_id[64];
 

@@ -14,28 +14,7 @@
 #include "test-util.h"
 #include "util.h"
 
-#define WIRE "tests/unit/data/wire/"
 #define DEFAULT_SG "98f115bd-2e9d-4626-aec4-83d4a1e04e0e"
-
-/* The inner message of capture 'name': its request, or with 'reply' its
- * first reply. */
-static struct json *
-capture_message(const char *name, bool reply)
-{
-    char *path = xasprintf(WIRE "%s", name);
-    struct json *cap = json_from_file(path);
-    free(path);
-    const struct json *replies = json_member(cap, "replies");
-    const struct json *pub = reply
-        ? (replies && replies->type == JSON_ARRAY && json_array(replies)->n
-           ? json_member(json_array(replies)->elems[0], "publish") : NULL)
-        : json_member(cap, "request");
-    const char *inner = json_member_string(json_member(pub, "body"),
-                                           "oslo.message");
-    struct json *msg = inner ? json_from_string(inner) : json_null_create();
-    json_destroy(cap);
-    return msg;
-}
 
 static int n_changed, n_deleted;
 

@@ -16,30 +16,8 @@
 #include "test-util.h"
 #include "util.h"
 
-#define WIRE "tests/unit/data/wire/"
 #define SG "98f115bd-2e9d-4626-aec4-83d4a1e04e0e"
 #define SG2 "11111111-2222-4333-8444-555555555555"
-
-/* The result of the first reply of capture 'name'. */
-static struct json *
-pulled(const char *name)
-{
-    char *path = xasprintf(WIRE "%s", name);
-    struct json *cap = json_from_file(path);
-    free(path);
-    const struct json *replies = json_member(cap, "replies");
-    const char *inner = NULL;
-    if (replies && replies->type == JSON_ARRAY && json_array(replies)->n) {
-        inner = json_member_string(json_member(json_member(
-                    json_array(replies)->elems[0], "publish"), "body"),
-                                   "oslo.message");
-    }
-    struct json *msg = inner ? json_from_string(inner) : NULL;
-    json_destroy(cap);
-    struct json *result = json_nullable_clone(json_member(msg, "result"));
-    json_destroy(msg);
-    return result ? result : json_array_create_empty();
-}
 
 static struct shash changed_groups;
 
@@ -97,7 +75,7 @@ main(void)
     shash_init(&changed_groups);
     struct sg_members *m = sg_members_create();
 
-    struct json *r = pulled("bulk_pull-Port-device-details.json");
+    struct json *r = capture_result("bulk_pull-Port-device-details.json");
     sg_members_put_ports(m, r, false, changed, NULL);
     check(sg_members_n_ports(m) == 0,
           "ports of a group nobody watches are not kept");
@@ -113,7 +91,7 @@ main(void)
     check(members_are(m, SG, true, ""), "no IPv6 member");
     json_destroy(r);
 
-    r = pulled("bulk_pull-Port-device-details-2.json");
+    r = capture_result("bulk_pull-Port-device-details-2.json");
     sg_members_put_ports(m, r, false, changed, NULL);
     check(members_are(m, SG, false, "10.1.0.208/fa:16:3e:95:85:3c "
                       "10.3.0.102/fa:16:3e:fc:e6:2e"),
