@@ -637,11 +637,6 @@ agent_run(struct agent *a)
         of_bridge_set_dpid(b->ob, vswitch_get_dpid(a->vswitch, b->desc->name));
         of_bridge_run(b->ob, a->listener);
     }
-    for (size_t i = 0; i < a->n_bridges; i++) {
-        if (a->bridges[i].desc->role == BRIDGE_PHYS) {
-            agent_link_phys(a, &a->bridges[i]);
-        }
-    }
 
     agent_run_control_plane(a);
     extensions_run(a->extensions);
@@ -649,6 +644,15 @@ agent_run(struct agent *a)
     /* Last: the flows computed above leave now, not an iteration later. */
     for (size_t i = 0; i < a->n_bridges; i++) {
         of_bridge_put(a->bridges[i].ob);
+    }
+
+    /* After of_bridge_put(), which is where a bridge whose acknowledged
+     * flows are all it wants becomes "in sync": checked before it, the
+     * link would wait for whatever next woke the loop. */
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        if (a->bridges[i].desc->role == BRIDGE_PHYS) {
+            agent_link_phys(a, &a->bridges[i]);
+        }
     }
 }
 

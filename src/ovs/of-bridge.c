@@ -544,11 +544,18 @@ of_bridge_put(struct of_bridge *ob)
     if (!ob->rconn || ob->state != OFB_SYNCING || ob->batch) {
         return;
     }
+    uint64_t installed = flow_table_installed_seqno(ob->ft);
     struct flow_batch *batch = flow_table_diff(ob->ft, ob->max_batch);
     if (batch) {
         of_bridge_send_batch(ob, batch);
     } else if (flow_table_installed_seqno(ob->ft)) {
         ob->ever_complete = true;
+        if (flow_table_installed_seqno(ob->ft) != installed) {
+            /* Nothing to send made the switch current: whoever waits for
+             * these flows (a port's report, a bridge's link) ran earlier
+             * in this iteration and must look again now. */
+            poll_immediate_wake();
+        }
     }
 }
 

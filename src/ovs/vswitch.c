@@ -748,6 +748,8 @@ vswitch_set_phys_linked(struct vswitch *vs, const char *bridge, bool linked)
             && wb->phys_linked != linked) {
             wb->phys_linked = linked;
             vs->recheck = true;
+            /* Now, not at vswitch_wait()'s next recheck. */
+            poll_immediate_wake();
             if (linked) {
                 VLOG_INFO("%s: drop flows in place; linking %s and %s",
                           bridge, wb->int_patch, wb->phy_patch);
