@@ -9,6 +9,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +26,13 @@
 #include "agent/agent.h"
 #include "command-line.h"
 #include "fatal-signal.h"
+#include "memory.h"
+#include "memory-trim.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "signals.h"
+#include "simap.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "unixctl.h"
@@ -40,6 +46,23 @@ VLOG_DEFINE_THIS_MODULE(main);
 
 /* Signals are turned into bytes on a pipe that the poll loop watches, so
  * that the handlers do nothing but write(). */
+/* For memory/show, and for the line lib/memory.c logs when the resident
+ * set has grown: what each module holds, and the heap the allocator has
+ * handed out and holds free (the resident set counts both). */
+static void
+report_memory(const struct agent *agent)
+{
+    struct simap usage = SIMAP_INITIALIZER(&usage);
+    agent_get_memory_usage(agent, &usage);
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    simap_put(&usage, "heap-in-use-kB", (mi.uordblks + mi.hblkhd) / 1024);
+    simap_put(&usage, "heap-free-kB", mi.fordblks / 1024);
+#endif
+    memory_report(&usage);
+    simap_destroy(&usage);
+}
+
 static int signal_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t got_sighup;
 static volatile sig_atomic_t got_sigterm;
@@ -180,6 +203,11 @@ reload(struct main_ctx *ctx)
 int
 main(int argc, char *argv[])
 {
+#ifdef __GLIBC__
+    /* One heap for every thread: the broker's set-up threads allocate
+     * little, and an arena of their own would stay resident after them. */
+    mallopt(M_ARENA_MAX, 1);
+#endif
     set_program_name(argv[0]);
 
     struct main_ctx ctx = { .argc = argc, .argv = argv };
@@ -234,6 +262,8 @@ main(int argc, char *argv[])
     free(ctl);
 
     ctx.agent = agent_create(ctx.cfg);
+    /* As ovn-controller's default: half a minute of quiet. */
+    struct memory_trim *trim = memory_trim_create(30 * 1000);
     int status = 0;
     while (!ctx.exiting) {
         if (got_sighup) {
@@ -246,7 +276,12 @@ main(int argc, char *argv[])
         }
 
         unixctl_server_run(server);
+        memory_run();
         agent_run(ctx.agent);
+        if (memory_should_report()) {
+            report_memory(ctx.agent);
+        }
+        memory_trim_run(trim, agent_activity(ctx.agent));
         if (agent_fatal_error(ctx.agent)) {
             VLOG_ERR("%s", agent_fatal_error(ctx.agent));
             status = 1;
@@ -254,12 +289,15 @@ main(int argc, char *argv[])
         }
 
         unixctl_server_wait(server);
+        memory_wait();
+        memory_trim_wait(trim);
         agent_wait(ctx.agent);
         poll_fd_wait(signal_pipe[0], POLLIN);
         poll_block();
         drain_signal_pipe();
     }
 
+    memory_trim_destroy(trim);
     agent_destroy(ctx.agent);
     unixctl_server_destroy(server);
     agent_config_destroy(ctx.cfg);

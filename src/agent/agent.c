@@ -31,6 +31,7 @@
 #include "ovs/of-bridge.h"
 #include "ovs/of-listener.h"
 #include "ovs/vswitch.h"
+#include "ovsdb-idl.h"
 #include "random.h"
 #include "svec.h"
 #include "util.h"
@@ -679,6 +680,30 @@ agent_wait(struct agent *a)
     }
     agent_state_wait(a->state);
     extensions_wait(a->extensions);
+}
+
+void
+agent_get_memory_usage(const struct agent *a, struct simap *usage)
+{
+    vswitch_get_memory_usage(a->vswitch, usage);
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        flow_table_get_memory_usage(of_bridge_flows(a->bridges[i].ob),
+                                    a->bridges[i].desc->name, usage);
+    }
+    ports_get_memory_usage(a->ports, usage);
+    if (a->tunnels) {
+        tunnels_get_memory_usage(a->tunnels, usage);
+    }
+}
+
+uint64_t
+agent_activity(const struct agent *a)
+{
+    uint64_t activity = ovsdb_idl_get_seqno(vswitch_idl(a->vswitch));
+    for (size_t i = 0; i < a->n_bridges; i++) {
+        activity += flow_table_desired_seqno(of_bridge_flows(a->bridges[i].ob));
+    }
+    return activity;
 }
 
 const char *

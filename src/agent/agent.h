@@ -12,10 +12,12 @@
 #define OVSAGENT_AGENT_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct agent;
 struct agent_config;
 struct ds;
+struct simap;
 
 /* Creates the agent for 'cfg', which must outlive it. */
 struct agent *agent_create(const struct agent_config *cfg);
@@ -27,6 +29,14 @@ void agent_wait(struct agent *);
 /* Non-NULL once the agent cannot go on (e.g. a mapped physical bridge does
  * not exist): a message for the log, after which main exits non-zero. */
 const char *agent_fatal_error(const struct agent *);
+
+/* Adds to 'usage' what each module holds, for memory/show and for the log
+ * line lib/memory.c writes when the resident set grows. */
+void agent_get_memory_usage(const struct agent *, struct simap *usage);
+
+/* A number that changes whenever the agent has work done: its desired
+ * flows or its database replica changed (memory-trim.h). */
+uint64_t agent_activity(const struct agent *);
 
 /* ovsagent/show. */
 void agent_format(const struct agent *, struct ds *);

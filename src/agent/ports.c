@@ -30,6 +30,7 @@
 #include "ovs/of-bridge.h"
 #include "ovs/vswitch.h"
 #include "ovsdb-idl.h"
+#include "simap.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -1271,6 +1272,12 @@ size_t
 ports_count(const struct ports *ps)
 {
     return shash_count(&ps->ports);
+}
+
+void
+ports_get_memory_usage(const struct ports *ps, struct simap *usage)
+{
+    simap_increase(usage, "ports", shash_count(&ps->ports));
 }
 
 void

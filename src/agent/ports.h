@@ -58,6 +58,7 @@ struct fw_driver;
 struct of_bridge;
 struct ovsrec_bridge;
 struct rpc;
+struct simap;
 struct vswitch;
 
 /* The bridges the ports are wired through.  'phys[i]' belongs to
@@ -138,6 +139,7 @@ void ports_resync(struct ports *);
 bool ports_first_pass_done(const struct ports *);
 
 size_t ports_count(const struct ports *);
+void ports_get_memory_usage(const struct ports *, struct simap *usage);
 void ports_format(const struct ports *, struct ds *);
 
 #endif /* ports.h */

@@ -64,10 +64,14 @@ struct tunnel {
  * may hold hundreds of thousands of entries, each with a unicast and an ARP
  * responder flow. */
 
-/* A remote endpoint of a network's FDB, while a MAC of it is behind it. */
+/* A remote endpoint of a network's FDB, while the network floods to it or
+ * a MAC is behind it: one per network and remote host. */
 struct fdb_remote {
-    struct hmap_node node;      /* In 'tnet->via', by hash_string(ip). */
+    struct hmap_node node;      /* In 'tnet->remotes', by hash_string(ip). */
     struct ovs_list macs;       /* Of struct fdb_mac, by 'via_node'. */
+    bool flood;                 /* In the network's flood list. */
+    bool stale_flood;           /* 'flood' when a refresh began, and not
+                                 * named by an add since. */
     char ip[];                  /* Owned, with the struct. */
 };
 
@@ -95,9 +99,9 @@ struct tnet {
     char *type;
     int64_t segid;
     int lv;
-    struct sset flood;          /* Remote endpoints in the flood list. */
     struct hmap ucast;          /* Of struct fdb_mac. */
-    struct hmap via;            /* Of struct fdb_remote. */
+    struct hmap remotes;        /* Of struct fdb_remote. */
+    size_t n_flood;             /* Remotes with 'flood'. */
     struct hmap arp;            /* Of struct fdb_arp. */
     bool dirty;                 /* Every flow to be written again. */
     bool flood_dirty;           /* Only the flood flow to be written again:
@@ -111,22 +115,22 @@ struct tnet {
     char *arp_owner;
 
     /* A refresh (tunnels_refresh_begin()): the entries held when it began
-     * that no add has named since ('stale' in each, and these remote
-     * endpoints).  Once the server has sent the whole database again,
-     * those left were removed while its casts were lost, and go
+     * that no add has named since ('stale' in each, 'stale_flood' in the
+     * remotes).  Once the server has sent the whole database again, those
+     * left were removed while its casts were lost, and go
      * (refresh_sweep()). */
     bool refreshing;
     long long int sweep_at;     /* LLONG_MAX until the server answered. */
-    struct sset stale_flood;    /* Remote endpoints. */
 };
 
 struct tunnels {
     const struct agent_config *cfg;
     struct vswitch *vs;
-    struct flow_table *ft;
+    struct of_bridge *tun;      /* br-tun's OpenFlow session. */
+    struct flow_table *ft;      /* Its flows. */
     struct shash tunnels;       /* Port name -> struct tunnel. */
     struct shash nets;          /* Network id -> struct tnet. */
-    unsigned int idl_seqno;
+    unsigned int ports_seqno;   /* of_bridge_ports_seqno() last read. */
     bool ofports_stale;         /* A tunnel was added: read the ofports
                                  * again even if the IDL did not change. */
     bool dirty;                 /* Some network is dirty or flood_dirty. */
@@ -152,6 +156,7 @@ tunnels_create(const struct agent_config *cfg, struct vswitch *vs,
     struct tunnels *ts = xzalloc(sizeof *ts);
     ts->cfg = cfg;
     ts->vs = vs;
+    ts->tun = tun;
     ts->ft = of_bridge_flows(tun);
     ts->fdb_grace_ms = FDB_GRACE_MS;
     shash_init(&ts->tunnels);
@@ -171,23 +176,21 @@ tunnel_free(struct tunnel *t)
 static void
 tnet_free(struct tnet *n)
 {
-    sset_destroy(&n->flood);
     struct fdb_mac *m;
     HMAP_FOR_EACH_POP (m, node, &n->ucast) {
         free(m);
     }
     hmap_destroy(&n->ucast);
     struct fdb_remote *r;
-    HMAP_FOR_EACH_POP (r, node, &n->via) {
+    HMAP_FOR_EACH_POP (r, node, &n->remotes) {
         free(r);
     }
-    hmap_destroy(&n->via);
+    hmap_destroy(&n->remotes);
     struct fdb_arp *a;
     HMAP_FOR_EACH_POP (a, node, &n->arp) {
         free(a);
     }
     hmap_destroy(&n->arp);
-    sset_destroy(&n->stale_flood);
     free(n->flood_owner);
     free(n->ucast_owner);
     free(n->arp_owner);
@@ -298,6 +301,68 @@ tunnel_delete(struct tunnels *ts, struct tunnel *t)
     tunnel_free(t);
 }
 
+/* A network's remote endpoints: its flood list, and which of its unicast
+ * entries each tunnel carries. */
+
+static struct fdb_remote *
+remote_find(const struct tnet *n, const char *ip)
+{
+    struct fdb_remote *r;
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_string(ip, 0), &n->remotes) {
+        if (!strcmp(r->ip, ip)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static struct fdb_remote *
+remote_get(struct tnet *n, const char *ip)
+{
+    struct fdb_remote *r = remote_find(n, ip);
+    if (!r) {
+        size_t len = strlen(ip);
+        r = xzalloc(sizeof *r + len + 1);
+        memcpy(r->ip, ip, len + 1);
+        ovs_list_init(&r->macs);
+        hmap_insert(&n->remotes, &r->node, hash_string(ip, 0));
+    }
+    return r;
+}
+
+/* Frees 'r' if nothing holds it any more. */
+static void
+remote_gc(struct tnet *n, struct fdb_remote *r)
+{
+    if (!r->flood && ovs_list_is_empty(&r->macs)) {
+        hmap_remove(&n->remotes, &r->node);
+        free(r);
+    }
+}
+
+static bool
+flood_contains(const struct tnet *n, const char *ip)
+{
+    const struct fdb_remote *r = remote_find(n, ip);
+    return r && r->flood;
+}
+
+/* Puts 'ip' into the flood list of 'n' or takes it out: true if that
+ * changed the list. */
+static bool
+flood_set(struct tnet *n, const char *ip, bool flood)
+{
+    struct fdb_remote *r = flood ? remote_get(n, ip) : remote_find(n, ip);
+    if (!r || r->flood == flood) {
+        return false;
+    }
+    r->flood = flood;
+    r->stale_flood = false;
+    n->n_flood += flood ? 1 : -1;
+    remote_gc(n, r);
+    return true;
+}
+
 /* With l2population, a tunnel goes once no network floods to it; a
  * tunnel of the full mesh stays until the server deletes its endpoint. */
 static void
@@ -310,14 +375,14 @@ tunnel_gc(struct tunnels *ts, const char *type, const char *ip)
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ts->nets) {
         const struct tnet *n = node->data;
-        if (!strcmp(n->type, type) && sset_contains(&n->flood, ip)) {
+        if (!strcmp(n->type, type) && flood_contains(n, ip)) {
             return;
         }
     }
     tunnel_delete(ts, t);
 }
 
-/* A network's unicast entries, and which of them each tunnel carries. */
+/* A network's unicast entries. */
 
 static struct fdb_mac *
 ucast_find(const struct tnet *n, struct eth_addr mac)
@@ -326,18 +391,6 @@ ucast_find(const struct tnet *n, struct eth_addr mac)
     HMAP_FOR_EACH_WITH_HASH (m, node, hash_mac(mac, 0, 0), &n->ucast) {
         if (eth_addr_equals(m->mac, mac)) {
             return m;
-        }
-    }
-    return NULL;
-}
-
-static struct fdb_remote *
-via_find(const struct tnet *n, const char *ip)
-{
-    struct fdb_remote *r;
-    HMAP_FOR_EACH_WITH_HASH (r, node, hash_string(ip, 0), &n->via) {
-        if (!strcmp(r->ip, ip)) {
-            return r;
         }
     }
     return NULL;
@@ -352,10 +405,7 @@ ucast_unset(struct tnet *n, struct eth_addr mac)
     }
     hmap_remove(&n->ucast, &m->node);
     ovs_list_remove(&m->via_node);
-    if (ovs_list_is_empty(&m->remote->macs)) {
-        hmap_remove(&n->via, &m->remote->node);
-        free(m->remote);
-    }
+    remote_gc(n, m->remote);
     free(m);
 }
 
@@ -368,14 +418,7 @@ ucast_set(struct tnet *n, struct eth_addr mac, const char *remote)
         return;
     }
     ucast_unset(n, mac);
-    struct fdb_remote *r = via_find(n, remote);
-    if (!r) {
-        size_t len = strlen(remote);
-        r = xmalloc(sizeof *r + len + 1);
-        memcpy(r->ip, remote, len + 1);
-        ovs_list_init(&r->macs);
-        hmap_insert(&n->via, &r->node, hash_string(remote, 0));
-    }
+    struct fdb_remote *r = remote_get(n, remote);
     m = xmalloc(sizeof *m);
     m->mac = mac;
     m->remote = r;
@@ -434,10 +477,12 @@ write_flood(struct tunnels *ts, struct tnet *n)
     if (ts->cfg->l2_population) {
         /* The network's own flood list: work in proportion to it, not to
          * every tunnel of the host. */
-        ofports = xcalloc(sset_count(&n->flood) + 1, sizeof *ofports);
-        const char *ip;
-        SSET_FOR_EACH (ip, &n->flood) {
-            const struct tunnel *t = tunnel_find(ts, n->type, ip);
+        ofports = xcalloc(n->n_flood + 1, sizeof *ofports);
+        const struct fdb_remote *r;
+        HMAP_FOR_EACH (r, node, &n->remotes) {
+            const struct tunnel *t = (r->flood
+                                      ? tunnel_find(ts, n->type, r->ip)
+                                      : NULL);
             if (t && t->ofport > 0) {
                 ofports[k++] = t->ofport;
             }
@@ -541,14 +586,12 @@ tunnels_network_add(struct tunnels *ts, const char *net_id, const char *type,
     n->type = xstrdup(type);
     n->segid = segid;
     n->lv = lv;
-    sset_init(&n->flood);
     hmap_init(&n->ucast);
-    hmap_init(&n->via);
+    hmap_init(&n->remotes);
     hmap_init(&n->arp);
     n->flood_owner = xasprintf("flood:%d", lv);
     n->ucast_owner = xasprintf("ucast:%d", lv);
     n->arp_owner = xasprintf("arp:%d", lv);
-    sset_init(&n->stale_flood);
     n->sweep_at = LLONG_MAX;
     n->dirty = true;
     ts->dirty = true;
@@ -563,8 +606,13 @@ tunnels_network_remove(struct tunnels *ts, const char *net_id)
         return;
     }
     clear_all(ts, n);
-    struct sset flood;
-    sset_clone(&flood, &n->flood);
+    struct sset flood = SSET_INITIALIZER(&flood);
+    const struct fdb_remote *r;
+    HMAP_FOR_EACH (r, node, &n->remotes) {
+        if (r->flood) {
+            sset_add(&flood, r->ip);
+        }
+    }
     char *type = xstrdup(n->type);
     tnet_free(n);
     const char *ip;
@@ -583,7 +631,7 @@ tunnels_network_has_tunnels(const struct tunnels *ts, const char *net_id)
         return false;
     }
     if (ts->cfg->l2_population) {
-        return !sset_is_empty(&n->flood);
+        return n->n_flood > 0;
     }
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ts->tunnels) {
@@ -681,13 +729,11 @@ fdb_apply(struct tunnels *ts, const struct json *entries, bool add)
                     continue;
                 }
                 if (!strcmp(mac, FLOOD_MAC) && !strcmp(ip, FLOOD_IP)) {
-                    if (add) {
-                        sset_find_and_delete(&n->stale_flood, remote);
+                    struct fdb_remote *r = remote_find(n, remote);
+                    if (add && r) {
+                        r->stale_flood = false;
                     }
-                    bool changed = (add
-                                    ? sset_add(&n->flood, remote) != NULL
-                                    : !!sset_find_and_delete(&n->flood,
-                                                             remote));
+                    bool changed = flood_set(n, remote, add);
                     flood_changed |= changed;
                     if (changed && !add) {
                         sset_add(&gone, remote);
@@ -851,7 +897,7 @@ tunnels_endpoint_delete(struct tunnels *ts, const char *ip, const char *type)
     struct shash_node *node;
     SHASH_FOR_EACH (node, &ts->nets) {
         struct tnet *n = node->data;
-        sset_find_and_delete(&n->flood, ip);
+        flood_set(n, ip, false);
         if (!strcmp(n->type, type)) {
             mark_flood(ts, n);
         }
@@ -873,11 +919,10 @@ tunnel_rewrite(struct tunnels *ts, const struct tunnel *t)
         if (strcmp(n->type, t->type)) {
             continue;
         }
-        if (!ts->cfg->l2_population
-            || sset_contains(&n->flood, t->remote_ip)) {
+        const struct fdb_remote *r = remote_find(n, t->remote_ip);
+        if (!ts->cfg->l2_population || (r && r->flood)) {
             mark_flood(ts, n);
         }
-        const struct fdb_remote *r = via_find(n, t->remote_ip);
         if (r) {
             const struct fdb_mac *m;
             LIST_FOR_EACH (m, via_node, &r->macs) {
@@ -931,10 +976,9 @@ sweep_strays(struct tunnels *ts)
 static void
 refresh_start(struct tnet *n)
 {
-    sset_clear(&n->stale_flood);
-    const char *ip;
-    SSET_FOR_EACH (ip, &n->flood) {
-        sset_add(&n->stale_flood, ip);
+    struct fdb_remote *r;
+    HMAP_FOR_EACH (r, node, &n->remotes) {
+        r->stale_flood = r->flood;
     }
     struct fdb_mac *m;
     HMAP_FOR_EACH (m, node, &n->ucast) {
@@ -1012,10 +1056,11 @@ refresh_sweep(struct tunnels *ts, struct tnet *n)
 {
     size_t n_flood = 0, n_ucast = 0, n_arp = 0;
     struct sset gone = SSET_INITIALIZER(&gone);
-    const char *key;
-    SSET_FOR_EACH (key, &n->stale_flood) {
-        if (sset_find_and_delete(&n->flood, key)) {
-            sset_add(&gone, key);
+    struct fdb_remote *r;
+    HMAP_FOR_EACH_SAFE (r, node, &n->remotes) {
+        if (r->stale_flood) {
+            sset_add(&gone, r->ip);
+            flood_set(n, r->ip, false);     /* May free 'r'. */
             n_flood++;
         }
     }
@@ -1040,6 +1085,7 @@ refresh_sweep(struct tunnels *ts, struct tnet *n)
     if (n_flood) {
         write_flood(ts, n);
     }
+    const char *key;
     SSET_FOR_EACH (key, &gone) {
         tunnel_gc(ts, n->type, key);
     }
@@ -1052,7 +1098,6 @@ refresh_sweep(struct tunnels *ts, struct tnet *n)
         ts->n_refresh_removed += n_flood + n_ucast + n_arp;
         COVERAGE_ADD(tunnels_refresh_removed, n_flood + n_ucast + n_arp);
     }
-    sset_clear(&n->stale_flood);
     n->refreshing = false;
     n->sweep_at = LLONG_MAX;
 }
@@ -1083,37 +1128,20 @@ tunnels_run(struct tunnels *ts)
         && flow_table_installed_seqno(ts->ft)) {
         ts->strays_at = LLONG_MAX;
         sweep_strays(ts);
+        /* Every tunnel port of an earlier run is now adopted (its options
+         * merged) or on its way out: the replica need not hold them. */
+        vswitch_drop_tunnel_interfaces(ts->vs);
     }
-    struct ovsdb_idl *idl = vswitch_idl(ts->vs);
-    unsigned int seqno = ovsdb_idl_get_seqno(idl);
-    if (seqno != ts->idl_seqno || ts->ofports_stale) {
-        ts->idl_seqno = seqno;
+    /* The tunnels' ofports, as br-tun's OpenFlow session learns them: the
+     * database replica does not keep tunnel Interface rows for long. */
+    unsigned int seqno = of_bridge_ports_seqno(ts->tun);
+    if (seqno != ts->ports_seqno || ts->ofports_stale) {
+        ts->ports_seqno = seqno;
         ts->ofports_stale = false;
-        /* The ofports of br-tun's interfaces, read in one pass (a lookup
-         * per tunnel would cost the square of the number of tunnels). */
-        struct simap ofports = SIMAP_INITIALIZER(&ofports);
-        const struct ovsrec_bridge *br;
-        OVSREC_BRIDGE_FOR_EACH (br, idl) {
-            if (strcmp(br->name, ts->cfg->tunnel_bridge)) {
-                continue;
-            }
-            for (size_t i = 0; i < br->n_ports; i++) {
-                const struct ovsrec_port *port = br->ports[i];
-                for (size_t j = 0; j < port->n_interfaces; j++) {
-                    const struct ovsrec_interface *iface
-                        = port->interfaces[j];
-                    if (iface->n_ofport == 1 && iface->ofport[0] >= 0
-                        && shash_find(&ts->tunnels, iface->name)) {
-                        simap_put(&ofports, iface->name, iface->ofport[0]);
-                    }
-                }
-            }
-        }
         struct shash_node *node;
         SHASH_FOR_EACH (node, &ts->tunnels) {
             struct tunnel *t = node->data;
-            const struct simap_node *on = simap_find(&ofports, t->name);
-            int ofport = on ? (int) on->data : -1;
+            int ofport = of_bridge_get_ofport(ts->tun, t->name);
             if (ofport == t->ofport) {
                 continue;
             }
@@ -1124,7 +1152,6 @@ tunnels_run(struct tunnels *ts)
             free(o);
             tunnel_rewrite(ts, t);
         }
-        simap_destroy(&ofports);
     }
     if (ts->dirty) {
         struct shash_node *node;
@@ -1166,6 +1193,24 @@ tunnels_count(const struct tunnels *ts)
 }
 
 void
+tunnels_get_memory_usage(const struct tunnels *ts, struct simap *usage)
+{
+    size_t n_macs = 0, n_arps = 0, n_remotes = 0;
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ts->nets) {
+        const struct tnet *n = node->data;
+        n_macs += hmap_count(&n->ucast);
+        n_arps += hmap_count(&n->arp);
+        n_remotes += n->n_flood;
+    }
+    simap_increase(usage, "tunnels", shash_count(&ts->tunnels));
+    simap_increase(usage, "tunnel-networks", shash_count(&ts->nets));
+    simap_increase(usage, "fdb-flood-entries", n_remotes);
+    simap_increase(usage, "fdb-macs", n_macs);
+    simap_increase(usage, "fdb-arp-entries", n_arps);
+}
+
+void
 tunnels_format(const struct tunnels *ts, struct ds *s)
 {
     ds_put_format(s, "tunnels: %"PRIuSIZE" (fdb add %llu, remove %llu, "
@@ -1186,7 +1231,7 @@ tunnels_format(const struct tunnels *ts, struct ds *s)
         ds_put_format(s, "  network %s %s %"PRId64" vlan=%d: flood %"PRIuSIZE
                       ", unicast %"PRIuSIZE", arp %"PRIuSIZE"\n",
                       log_safe(n->net_id),
-                      n->type, n->segid, n->lv, sset_count(&n->flood),
+                      n->type, n->segid, n->lv, n->n_flood,
                       hmap_count(&n->ucast), hmap_count(&n->arp));
         if (n->refreshing) {
             ds_put_cstr(s, n->sweep_at == LLONG_MAX

@@ -24,6 +24,7 @@ struct ds;
 struct json;
 struct of_bridge;
 struct ports_network_hooks;
+struct simap;
 struct vswitch;
 
 struct tunnels *tunnels_create(const struct agent_config *, struct vswitch *,
@@ -97,6 +98,9 @@ void tunnels_run(struct tunnels *);
 void tunnels_wait(const struct tunnels *);
 
 size_t tunnels_count(const struct tunnels *);
+/* Adds to 'usage' (memory/show) what 'ts' holds: tunnels, networks and
+ * forwarding entries. */
+void tunnels_get_memory_usage(const struct tunnels *, struct simap *usage);
 void tunnels_format(const struct tunnels *, struct ds *);
 
 #endif /* tunnels.h */

@@ -60,6 +60,7 @@
 #include "openvswitch/vlog.h"
 #include "ovs/flow-codec.h"
 #include "random.h"
+#include "simap.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(flow_table);
@@ -1109,6 +1110,18 @@ size_t
 flow_table_n_installed(const struct flow_table *ft)
 {
     return ft->n_installed;
+}
+
+void
+flow_table_get_memory_usage(const struct flow_table *ft, const char *bridge,
+                            struct simap *usage)
+{
+    char *key = xasprintf("%s-desired-flows", bridge);
+    simap_increase(usage, key, flow_table_n_desired(ft));
+    free(key);
+    key = xasprintf("%s-installed-flows", bridge);
+    simap_increase(usage, key, ft->n_installed);
+    free(key);
 }
 
 uint64_t

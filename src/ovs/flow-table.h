@@ -42,6 +42,7 @@
 
 struct ds;
 struct flow_table;
+struct simap;
 
 /* Creates an empty table whose flows carry 'cookie'.  'owned_tables' lists
  * the tables scanned for foreign cookies (the reference's cleanup list). */
@@ -116,6 +117,11 @@ void flow_table_installed_add(struct flow_table *,
 void flow_table_installed_set_empty(struct flow_table *);
 
 size_t flow_table_n_installed(const struct flow_table *);
+
+/* Adds to 'usage' (memory/show) the desired and installed flows of 'ft',
+ * as BRIDGE-desired-flows and BRIDGE-installed-flows. */
+void flow_table_get_memory_usage(const struct flow_table *,
+                                 const char *bridge, struct simap *usage);
 
 /* The highest conj_id that an installed flow of one of 'tables' matches,
  * or 0: where the openvswitch firewall resumes its conjunction ids. */

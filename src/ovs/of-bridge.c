@@ -9,10 +9,12 @@
 
 #include "byte-order.h"
 #include "coverage.h"
+#include "flow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-port.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
@@ -22,6 +24,7 @@
 #include "ovs/flow-table.h"
 #include "ovs/of-listener.h"
 #include "ovs/of-util.h"
+#include "simap.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -35,6 +38,7 @@ COVERAGE_DEFINE(of_bridge_bundle);
 COVERAGE_DEFINE(of_bridge_flow_mod);
 COVERAGE_DEFINE(of_bridge_bundle_failure);
 COVERAGE_DEFINE(of_bridge_rejected_flow);
+COVERAGE_DEFINE(of_bridge_port_status);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
@@ -102,6 +106,32 @@ struct of_bridge {
     ovs_be32 canary_xid;
     bool canary_found;
 
+    /* The switch's ports, name -> OpenFlow port number (the local port,
+     * named like the bridge, included), as the switch last said: its port
+     * description at each connection, then its port-status messages.
+     *
+     * Kept over a disconnection, and until the next connection's
+     * description is complete, which then replaces it as a whole (ports
+     * deleted meanwhile go then): port numbers rarely change while the
+     * switch is away, and callers need not tear their flows down and build
+     * them again for a short disconnection.  A stale number cannot reach
+     * the switch in the meantime: nothing is sent without a connection, and
+     * the description is asked for before the flow dump, which the switch
+     * answers in order, so it is complete before the first bundle goes out.
+     * (A drop_flows_on_start session sends its first bundle at once; a
+     * number changed while away is corrected one round trip later.) */
+    struct simap ports;
+    unsigned int ports_seqno;       /* Bumped on each change of 'ports'. */
+    /* The description being read: its parts go to 'new_ports', which
+     * replaces 'ports' once the last part is in.  Port-status messages go to
+     * both meanwhile: one that arrives before the description tells a
+     * change the description holds already, one after it a newer one.
+     * (OVS sends a multipart reply's parts together, never a port-status
+     * between them.) */
+    bool reading_ports;
+    ovs_be32 port_desc_xid;
+    struct simap new_ports;
+
     bool ever_complete;             /* Flows were once all in place. */
     bool ever_read;                 /* A flow dump once completed. */
 
@@ -112,6 +142,7 @@ struct of_bridge {
     unsigned long long n_flow_mods;
     unsigned int n_batch_failures;
     unsigned int n_rejected;
+    unsigned int n_port_status;
 };
 
 struct of_bridge *
@@ -132,6 +163,8 @@ of_bridge_create(const char *name, uint64_t cookie,
     ob->unconnected_since = time_msec();
     ob->max_batch = MAX_BATCH;
     ob->next_bundle_id = 1;
+    simap_init(&ob->ports);
+    simap_init(&ob->new_ports);
     return ob;
 }
 
@@ -157,6 +190,9 @@ of_bridge_disconnect(struct of_bridge *ob)
     flow_batch_done(ob->ft, ob->batch, false);
     ob->batch = NULL;
     ob->canary_pending = false;
+    /* 'ports' stays: see struct of_bridge. */
+    ob->reading_ports = false;
+    simap_clear(&ob->new_ports);
     flow_table_installed_reset(ob->ft);
     if (ob->state != OFB_NO_CONN) {
         ob->unconnected_since = time_msec();
@@ -173,6 +209,8 @@ of_bridge_destroy(struct of_bridge *ob)
     }
     of_bridge_disconnect(ob);
     flow_table_destroy(ob->ft);
+    simap_destroy(&ob->ports);
+    simap_destroy(&ob->new_ports);
     free(ob->owned_tables);
     free(ob->name);
     free(ob);
@@ -230,6 +268,14 @@ of_bridge_start_session(struct of_bridge *ob)
     COVERAGE_INC(of_bridge_connect);
     ob->next_canary = time_msec() + ob->canary_interval_ms;
     flow_table_installed_reset(ob->ft);
+
+    /* First, so that the ports are known before the flow dump ends. */
+    struct ofpbuf *pdr = ofputil_encode_port_desc_stats_request(
+        rconn_get_version(ob->rconn), OFPP_ANY);
+    ob->port_desc_xid = msg_xid(pdr);
+    ob->reading_ports = true;
+    simap_clear(&ob->new_ports);
+    of_bridge_send(ob, pdr);
 
     if (ob->drop_flows_pending) {
         struct ofputil_flow_mod fm;
@@ -370,6 +416,88 @@ of_bridge_canary_done(struct of_bridge *ob)
     }
 }
 
+/* Sets port 'name' to 'ofport' in 'ports', or deletes it if 'ofport' is
+ * OFPP_NONE.  Returns true if that changed 'ports'. */
+static bool
+ports_set(struct simap *ports, const char *name, ofp_port_t ofport)
+{
+    struct simap_node *node = simap_find(ports, name);
+    if (ofport == OFPP_NONE) {
+        if (node) {
+            simap_delete(ports, node);
+        }
+        return node != NULL;
+    } else if (node) {
+        bool changed = node->data != ofp_to_u16(ofport);
+        node->data = ofp_to_u16(ofport);
+        return changed;
+    }
+    simap_put(ports, name, ofp_to_u16(ofport));
+    return true;
+}
+
+/* Handles one part of the port description asked for at connection. */
+static void
+of_bridge_handle_port_desc(struct of_bridge *ob, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    ofpraw_pull_assert(&b);
+    for (;;) {
+        struct ofputil_phy_port pp;
+        int retval = ofputil_pull_phy_port(oh->version, &b, &pp);
+        if (retval == EOF) {
+            break;
+        } else if (retval) {
+            /* The rest of this part cannot be read: rather than a map
+             * without its ports, the last word stays, as when the request
+             * fails, and port-status messages keep it current. */
+            VLOG_WARN_RL(&rl, "%s: bad port description (%s)", ob->name,
+                         ofperr_to_string(retval));
+            ob->reading_ports = false;
+            simap_clear(&ob->new_ports);
+            return;
+        }
+        ports_set(&ob->new_ports, pp.name, pp.port_no);
+    }
+    if (!ofpmp_more(oh)) {
+        ob->reading_ports = false;
+        if (!simap_equal(&ob->ports, &ob->new_ports)) {
+            ob->ports_seqno++;
+        }
+        simap_swap(&ob->ports, &ob->new_ports);
+        simap_clear(&ob->new_ports);
+        VLOG_DBG("%s: %"PRIuSIZE" ports", ob->name, simap_count(&ob->ports));
+    }
+}
+
+static void
+of_bridge_handle_port_status(struct of_bridge *ob,
+                             const struct ofp_header *oh)
+{
+    struct ofputil_port_status ps;
+    enum ofperr error = ofputil_decode_port_status(oh, &ps);
+
+    ob->n_port_status++;
+    COVERAGE_INC(of_bridge_port_status);
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: bad port status (%s)", ob->name,
+                     ofperr_to_string(error));
+        return;
+    }
+    ofp_port_t ofport = (ps.reason == OFPPR_DELETE ? OFPP_NONE
+                         : ps.desc.port_no);
+    VLOG_DBG("%s: port %s: %s %"PRIu16, ob->name, ps.desc.name,
+             (ps.reason == OFPPR_ADD ? "add"
+              : ps.reason == OFPPR_DELETE ? "delete" : "modify"),
+             ofp_to_u16(ps.desc.port_no));
+    if (ports_set(&ob->ports, ps.desc.name, ofport)) {
+        ob->ports_seqno++;
+    }
+    if (ob->reading_ports) {
+        ports_set(&ob->new_ports, ps.desc.name, ofport);
+    }
+}
+
 static void
 of_bridge_handle_msg(struct of_bridge *ob, const struct ofp_header *oh)
 {
@@ -399,6 +527,16 @@ of_bridge_handle_msg(struct of_bridge *ob, const struct ofp_header *oh)
         }
         break;
 
+    case OFPTYPE_PORT_DESC_STATS_REPLY:
+        if (ob->reading_ports && oh->xid == ob->port_desc_xid) {
+            of_bridge_handle_port_desc(ob, oh);
+        }
+        break;
+
+    case OFPTYPE_PORT_STATUS:
+        of_bridge_handle_port_status(ob, oh);
+        break;
+
     case OFPTYPE_BARRIER_REPLY:
         if (ob->batch && oh->xid == ob->batch_barrier_xid) {
             of_bridge_batch_settled(ob);
@@ -420,12 +558,17 @@ of_bridge_handle_msg(struct of_bridge *ob, const struct ofp_header *oh)
             of_util_log_error(ob->name, oh);
             if (ob->canary_pending && oh->xid == ob->canary_xid) {
                 ob->canary_pending = false;
+            } else if (ob->reading_ports && oh->xid == ob->port_desc_xid) {
+                /* The last word stays, as over a disconnection, and
+                 * port-status messages keep it current. */
+                ob->reading_ports = false;
+                simap_clear(&ob->new_ports);
             }
         }
         break;
 
     default:
-        /* Port status, bundle replies and the like need no action. */
+        /* Bundle replies and the like need no action. */
         break;
     }
 }
@@ -633,6 +776,19 @@ of_bridge_in_sync(const struct of_bridge *ob)
     return of_bridge_flows_installed(ob, flow_table_desired_seqno(ob->ft));
 }
 
+int
+of_bridge_get_ofport(const struct of_bridge *ob, const char *name)
+{
+    const struct simap_node *node = simap_find(&ob->ports, name);
+    return node ? node->data : -1;
+}
+
+unsigned int
+of_bridge_ports_seqno(const struct of_bridge *ob)
+{
+    return ob->ports_seqno;
+}
+
 unsigned int
 of_bridge_n_switch_resets(const struct of_bridge *ob)
 {
@@ -663,4 +819,8 @@ of_bridge_format(const struct of_bridge *ob, struct ds *s)
                   "flow_mods=%llu bundle_failures=%u rejected_flows=%u\n",
                   ob->n_connects, ob->n_switch_resets, ob->n_batches,
                   ob->n_flow_mods, ob->n_batch_failures, ob->n_rejected);
+    ds_put_format(s, "  ports: %"PRIuSIZE" by OpenFlow%s, port_status=%u\n",
+                  simap_count(&ob->ports),
+                  ob->reading_ports ? " (reading the description)" : "",
+                  ob->n_port_status);
 }

@@ -23,6 +23,10 @@
  * A bridge with a canary table (br-int: table 23) is checked every polling
  * interval: if the canary flow has vanished while the connection stayed up,
  * the switch lost its flows, and they are read back and reinstalled.
+ *
+ * The module also learns the bridge's port numbers by OpenFlow (a port
+ * description at each connection, port-status messages after), so that
+ * callers need not replicate the ports' Interface rows from OVSDB for them.
  */
 #ifndef OVSAGENT_OF_BRIDGE_H
 #define OVSAGENT_OF_BRIDGE_H 1
@@ -82,6 +86,19 @@ bool of_bridge_in_sync(const struct of_bridge *);
 /* Number of times the switch was found without our flows after having had
  * them (a new connection to an empty switch, or a missing canary). */
 unsigned int of_bridge_n_switch_resets(const struct of_bridge *);
+
+/* The OpenFlow port number of the bridge's port 'name', as the switch last
+ * said (its port description at each connection, then its port-status
+ * messages), or -1 if it has no such port or has not said yet.  The
+ * bridge's local port is named like the bridge and has number OFPP_LOCAL.
+ * Over a disconnection the last answers stay; the next connection's port
+ * description, once complete, replaces them all. */
+int of_bridge_get_ofport(const struct of_bridge *, const char *name);
+
+/* Changes whenever an answer of of_bridge_get_ofport() may have changed:
+ * only in of_bridge_run(), so a caller that compares it after each
+ * of_bridge_run() needs no wake-up of its own. */
+unsigned int of_bridge_ports_seqno(const struct of_bridge *);
 
 void of_bridge_format(const struct of_bridge *, struct ds *);
 

@@ -19,6 +19,7 @@
 #include "ovs/manager-boot.h"
 #include "ovs/ovsdb-remote.h"
 #include "ovsdb-idl.h"
+#include "simap.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -52,11 +53,11 @@ struct wanted_port {
 };
 
 /* A tunnel port the agent wants on the tunnel bridge (present), or wants
- * gone (!present). */
+ * gone (!present).  A host may have thousands: the Interface type and
+ * options are kept in one allocation, 'spec' (tunnel_spec_pack()). */
 struct wanted_tunnel {
     bool present;
-    char *type;
-    struct smap options;
+    char *spec;
 };
 
 struct vswitch {
@@ -72,6 +73,7 @@ struct vswitch {
     struct shash ports;         /* Port name -> struct wanted_port. */
     struct shash tunnels;       /* Port name -> struct wanted_tunnel. */
 
+    bool tunnel_ifaces_dropped; /* vswitch_drop_tunnel_interfaces(). */
     unsigned int n_txns;
     unsigned int last_seqno;    /* IDL seqno last compared. */
     bool recheck;               /* Compare again even if unchanged. */
@@ -115,7 +117,6 @@ register_columns(struct ovsdb_idl *idl)
         &ovsrec_interface_col_options,
         &ovsrec_interface_col_ofport,
         &ovsrec_interface_col_external_ids,
-        &ovsrec_interface_col_mac_in_use,
         &ovsrec_controller_col_target,
         &ovsrec_controller_col_connection_mode,
         &ovsrec_controller_col_inactivity_probe,
@@ -199,8 +200,7 @@ vswitch_destroy(struct vswitch *vs)
     shash_destroy(&vs->ports);
     SHASH_FOR_EACH_SAFE (node, &vs->tunnels) {
         struct wanted_tunnel *wt = node->data;
-        smap_destroy(&wt->options);
-        free(wt->type);
+        free(wt->spec);
         free(wt);
     }
     shash_destroy(&vs->tunnels);
@@ -496,6 +496,44 @@ ensure_distinct_dpids(struct vs_txn *t, const struct vswitch *vs)
     sset_destroy(&seen);
 }
 
+/* A tunnel's Interface type and options, packed: the type, then each key
+ * and its value, each string followed by its NUL, then one more NUL.  A
+ * few dozen bytes in one allocation where an smap takes two per option and
+ * a node each. */
+static char *
+tunnel_spec_pack(const char *type, const struct smap *options)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, type);
+    ds_put_char(&s, '\0');
+    const struct smap_node *sn;
+    SMAP_FOR_EACH (sn, options) {
+        ds_put_cstr(&s, sn->key);
+        ds_put_char(&s, '\0');
+        ds_put_cstr(&s, sn->value);
+        ds_put_char(&s, '\0');
+    }
+    ds_put_char(&s, '\0');
+    return ds_steal_cstr(&s);
+}
+
+/* The next key and value of a packed spec after 'p' (the type, or the
+ * value before), or NULL at the end. */
+static const char *
+tunnel_spec_next(const char *p, const char **value)
+{
+    const char *key = p + strlen(p) + 1;
+    if (!*key) {
+        return NULL;
+    }
+    *value = key + strlen(key) + 1;
+    return key;
+}
+
+#define TUNNEL_SPEC_FOR_EACH(KEY, VALUE, SPEC)                  \
+    for ((KEY) = tunnel_spec_next(SPEC, &(VALUE)); (KEY);     \
+         (KEY) = tunnel_spec_next(VALUE, &(VALUE)))
+
 /* Creates the wanted tunnel ports of 'tun_br' and merges their options
  * (keys named are written, others stay, as the reference's may_exist
  * does); deletes those wanted gone, and forgets them once they are. */
@@ -512,18 +550,24 @@ ensure_tunnels(struct vs_txn *t, struct vswitch *vs,
                 ovsrec_bridge_update_ports_delvalue(tun_br, port);
                 note_change(t, "tunnel port deleted", node->name);
             } else {
-                smap_destroy(&wt->options);
-                free(wt->type);
+                free(wt->spec);
                 free(wt);
                 shash_delete(&vs->tunnels, node);
             }
             continue;
         }
+        const char *type = wt->spec;
+        const char *key, *value;
         if (!port) {
+            struct smap options = SMAP_INITIALIZER(&options);
+            TUNNEL_SPEC_FOR_EACH (key, value, wt->spec) {
+                smap_add(&options, key, value);
+            }
             struct ovsrec_interface *iface = ovsrec_interface_insert(t->txn);
             ovsrec_interface_set_name(iface, node->name);
-            ovsrec_interface_set_type(iface, wt->type);
-            ovsrec_interface_set_options(iface, &wt->options);
+            ovsrec_interface_set_type(iface, type);
+            ovsrec_interface_set_options(iface, &options);
+            smap_destroy(&options);
             struct ovsrec_port *np = ovsrec_port_insert(t->txn);
             ovsrec_port_set_name(np, node->name);
             ovsrec_port_set_interfaces(np, &iface, 1);
@@ -531,19 +575,20 @@ ensure_tunnels(struct vs_txn *t, struct vswitch *vs,
             note_change(t, "tunnel port added", node->name);
             continue;
         }
+        /* Once vswitch_drop_tunnel_interfaces() was called, the replica
+         * has no tunnel Interface: every port an earlier run left has been
+         * merged by then, and this run's were inserted whole. */
         const struct ovsrec_interface *iface = find_iface(tun_br, node->name);
         if (!iface) {
             continue;
         }
-        if (strcmp(iface->type, wt->type)) {
-            ovsrec_interface_set_type(iface, wt->type);
+        if (strcmp(iface->type, type)) {
+            ovsrec_interface_set_type(iface, type);
             note_change(t, "tunnel type", node->name);
         }
-        const struct smap_node *sn;
-        SMAP_FOR_EACH (sn, &wt->options) {
-            if (!smap_has(&iface->options, sn->key, sn->value)) {
-                ovsrec_interface_update_options_setkey(iface, sn->key,
-                                                       sn->value);
+        TUNNEL_SPEC_FOR_EACH (key, value, wt->spec) {
+            if (!smap_has(&iface->options, key, value)) {
+                ovsrec_interface_update_options_setkey(iface, key, value);
                 note_change(t, "tunnel options", node->name);
             }
         }
@@ -716,6 +761,14 @@ vswitch_missing_phys_bridge(const struct vswitch *vs)
     return NULL;
 }
 
+void
+vswitch_get_memory_usage(const struct vswitch *vs, struct simap *usage)
+{
+    ovsdb_idl_get_memory_usage(vs->idl, usage);
+    simap_increase(usage, "wanted-ports", shash_count(&vs->ports));
+    simap_increase(usage, "wanted-tunnels", shash_count(&vs->tunnels));
+}
+
 uint64_t
 vswitch_get_dpid(const struct vswitch *vs, const char *bridge)
 {
@@ -786,16 +839,11 @@ vswitch_set_tunnel(struct vswitch *vs, const char *name, const char *type,
     struct wanted_tunnel *wt = shash_find_data(&vs->tunnels, name);
     if (!wt) {
         wt = xzalloc(sizeof *wt);
-        smap_init(&wt->options);
         shash_add(&vs->tunnels, name, wt);
     }
     wt->present = true;
-    free(wt->type);
-    wt->type = xstrdup(type);
-    /* smap_clone() initializes its destination: clearing would leave the
-     * old bucket array behind. */
-    smap_destroy(&wt->options);
-    smap_clone(&wt->options, options);
+    free(wt->spec);
+    wt->spec = tunnel_spec_pack(type, options);
     vs->recheck = true;
 }
 
@@ -805,8 +853,7 @@ vswitch_remove_tunnel(struct vswitch *vs, const char *name)
     struct wanted_tunnel *wt = shash_find_data(&vs->tunnels, name);
     if (!wt) {
         wt = xzalloc(sizeof *wt);
-        smap_init(&wt->options);
-        wt->type = xstrdup("");
+        wt->spec = xmemdup("\0", 2);
         shash_add(&vs->tunnels, name, wt);
     }
     wt->present = false;
@@ -840,6 +887,27 @@ vswitch_port_tag(const struct vswitch *vs, const char *port_name)
         return -1;
     }
     return port->n_tag == 1 ? port->tag[0] : 0;
+}
+
+void
+vswitch_drop_tunnel_interfaces(struct vswitch *vs)
+{
+    if (vs->tunnel_ifaces_dropped) {
+        return;
+    }
+    vs->tunnel_ifaces_dropped = true;
+    /* Every tunnel port the agent makes has options:in_key=flow; no VIF
+     * and no patch port has.  (A condition's clauses are alternatives, so
+     * "not one of these types" cannot be said in one; this can.) */
+    struct smap key = SMAP_INITIALIZER(&key);
+    smap_add(&key, "in_key", "flow");
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    ovsrec_interface_add_clause_options(&cond, OVSDB_F_EXCLUDES, &key);
+    ovsrec_interface_set_condition(vs->idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+    smap_destroy(&key);
+    VLOG_INFO("tunnel ports settled: their Interface rows are no longer "
+              "replicated");
 }
 
 struct ovsdb_idl *

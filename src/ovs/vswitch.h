@@ -31,6 +31,7 @@
 struct agent_config;
 struct ds;
 struct ovsdb_idl;
+struct simap;
 struct smap;
 struct vswitch;
 
@@ -50,6 +51,10 @@ const char *vswitch_missing_phys_bridge(const struct vswitch *);
 
 /* The datapath id of 'bridge', or 0 if unknown. */
 uint64_t vswitch_get_dpid(const struct vswitch *, const char *bridge);
+
+/* Adds to 'usage' (memory/show) the database replica's cells and the
+ * agent's wishes for ports and tunnels. */
+void vswitch_get_memory_usage(const struct vswitch *, struct simap *usage);
 
 /* The OpenFlow port number of interface 'iface' on 'bridge', or -1. */
 int vswitch_get_ofport(const struct vswitch *, const char *bridge,
@@ -74,6 +79,16 @@ void vswitch_set_tunnel(struct vswitch *, const char *name, const char *type,
 
 /* Wants tunnel port 'name' gone from the tunnel bridge. */
 void vswitch_remove_tunnel(struct vswitch *, const char *name);
+
+/* Stops replicating the Interface rows of the agent's tunnel ports, some
+ * 4 KB each in the replica, where the Port rows stay (they are what a
+ * deletion names).  For the caller that owns the tunnels to call once the
+ * tunnel ports an earlier run left have each been adopted (their options
+ * merged by vswitch_set_tunnel()) or deleted: tunnel ports inserted after
+ * that are written whole, and their ofports come over OpenFlow
+ * (of_bridge_get_ofport()).  Until then, and if never called, everything
+ * is replicated. */
+void vswitch_drop_tunnel_interfaces(struct vswitch *);
 
 /* True if Open_vSwitch other_config:hw-offload is "true". */
 bool vswitch_hw_offload(const struct vswitch *);

@@ -84,6 +84,19 @@ check "vm4 (hv2, network b) ACTIVE" -- wait_until 30 port_is "$p4" ACTIVE
 check "vm3 pings vm4 on their own network" -- wait_until 20 vm_ping vm3 "$ip4"
 check "vm3 does not reach vm2, on the other network" -- never 3 vm_ping vm3 "$ip2"
 
+# --- the replica lets go of tunnel Interface rows --------------------------------
+# Once the tunnel ports an earlier run left are adopted or gone, the agent
+# stops replicating tunnel Interface rows (docs/pipeline.md §1.3); a
+# tunnel made after that (to hv3, below) gets its ofport over OpenFlow.
+# settled N: a1's log says so N times (once per run).
+settled() { [ "$(grep -c "tunnel ports settled" "$SANDBOX/a1.log")" -ge "$1" ]; }
+check "hv1 stops replicating its tunnel Interface rows once they settled" -- \
+    wait_until 30 settled 1
+counts() {
+    agent_appctl a1 memory/show | grep -q "fdb-macs:2 .*tunnels:1 "
+}
+check "its memory/show counts its tunnels and forwarding entries" -- counts
+
 # --- mixed with the reference agent -------------------------------------------
 # How operators migrate, host by host: hv3 runs the reference agent.
 hypervisor hv3 3 "${HV_CONF[@]}"
@@ -108,6 +121,22 @@ check "vl5 (hv1, VLAN 142) ACTIVE" -- wait_until 30 port_is "$p5" ACTIVE
 check "vl6 (hv2, VLAN 142) ACTIVE" -- wait_until 30 port_is "$p6" ACTIVE
 check "they ping each other through the physical bridges" -- \
     wait_until 20 vm_ping vl5 "$ip6"
+
+# --- a restart with another tunnel option -------------------------------------
+# The reference merges its options into existing tunnel ports at start; so
+# does ovsagent, before it lets go of their rows.
+printf '[agent]\ndont_fragment = False\n' > "$SANDBOX/hv1-df.ini"
+agent_stop a1
+agent_start a1 hv1 "$SANDBOX/hv1.ini" --config-file "$SANDBOX/hv1-df.ini"
+df_off() { [ "$(ovs_vsctl hv1 get Interface "$1" options:df_default)" = '"false"' ]; }
+check "after a restart, hv1's tunnel to hv2 has the new option" -- \
+    wait_until 30 df_off "$tun_hv2"
+check "and so has its tunnel to hv3" -- \
+    wait_until 30 df_off "$(tunnel_port_name vxlan "$UL_NET.3")"
+check "the restarted agent lets go of the rows again" -- wait_until 30 settled 2
+check "vm1 still pings vm2 through the adopted tunnel" -- \
+    wait_until 10 vm_ping vm1 "$ip2"
+check "and vm7" -- wait_until 10 vm_ping vm1 "$ip7"
 
 # --- the last port of a network leaves a host ------------------------------------
 lv_b=$(ovs_vsctl hv1 get Port t-vm3 tag)

@@ -3,7 +3,8 @@
  * with of-listener and also plays ovs-vswitchd, over a real TCP connection
  * on 127.0.0.1, with OVS's vconn API.  The switch records the flow_mods it
  * receives and can hold its barrier replies back, which makes the moments
- * between a request and its acknowledgement observable on demand.
+ * between a request and its acknowledgement observable on demand.  It
+ * describes its ports from a list and sends port-status messages when told.
  */
 #include <config.h>
 
@@ -15,9 +16,11 @@
 
 #include "byte-order.h"
 #include "flow.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-port.h"
 #include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
@@ -35,6 +38,12 @@
 #define COOKIE 0x1234
 #define FOREIGN_COOKIE 0xaaaa
 #define MAX_FMS 32
+
+/* A port in the switch's port description. */
+struct sw_port {
+    const char *name;
+    ofp_port_t port_no;
+};
 
 /* A flow_mod as the switch received it. */
 struct fm_seen {
@@ -60,6 +69,13 @@ struct fake_switch {
     int n_fms;
     int n_barriers;
     int n_stats_requests;
+
+    /* The port description, and whether to send it one part per port with
+     * the last part held back like a barrier reply (see switch_release()). */
+    const struct sw_port *ports;
+    size_t n_ports;
+    bool hold_port_desc_tail;
+    int n_port_desc_requests;
 };
 
 static void
@@ -85,7 +101,7 @@ switch_disconnect(struct fake_switch *sw)
 static void
 switch_reply(struct fake_switch *sw, struct ofpbuf *msg, bool is_barrier)
 {
-    bool hold = sw->hold && (is_barrier || !ovs_list_is_empty(&sw->held));
+    bool hold = (sw->hold && is_barrier) || !ovs_list_is_empty(&sw->held);
     ovs_list_push_back(hold ? &sw->held : &sw->txq, &msg->list_node);
 }
 
@@ -158,6 +174,66 @@ switch_flow_stats(struct fake_switch *sw, const struct ofp_header *oh)
     }
 }
 
+static struct ofputil_phy_port
+make_phy_port(const char *name, ofp_port_t port_no)
+{
+    struct ofputil_phy_port pp;
+    memset(&pp, 0, sizeof pp);
+    pp.port_no = port_no;
+    ovs_strlcpy(pp.name, name, sizeof pp.name);
+    return pp;
+}
+
+/* Answers a port description request with 'sw->ports': in one part, or
+ * with 'sw->hold_port_desc_tail' in one part per port, the last held. */
+static void
+switch_port_desc(struct fake_switch *sw, const struct ofp_header *oh)
+{
+    struct ovs_list replies;
+    ofpmp_init(&replies, oh);
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        struct ofputil_phy_port pp = make_phy_port(sw->ports[i].name,
+                                                   sw->ports[i].port_no);
+        if (sw->hold_port_desc_tail && i) {
+            /* Ends the part so far, with the "more" flag: the flags of
+             * struct ofp11_stats_msg (private to OVS's ofp-msgs.c) follow
+             * the header and the stats type. */
+            struct ofpbuf *prev = ofpbuf_from_list(ovs_list_back(&replies));
+            ovs_be16 *flags = (ovs_be16 *) ((char *) prev->data + 10);
+            *flags |= htons(OFPSF_REPLY_MORE);
+            ovs_assert(ofpmp_more(prev->data));
+            struct ovs_list part;
+            ofpmp_init(&part, oh);
+            ovs_list_push_back_all(&replies, &part);
+        }
+        ofputil_append_port_desc_stats_reply(&pp, &replies);
+    }
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &replies) {
+        if (sw->hold_port_desc_tail && ovs_list_is_empty(&replies)) {
+            ovs_list_push_back(&sw->held, &msg->list_node);
+        } else {
+            switch_reply(sw, msg, false);
+        }
+    }
+}
+
+/* Sends a port-status message about port 'name'. */
+static void
+switch_port_status(struct fake_switch *sw, enum ofp_port_reason reason,
+                   const char *name, ofp_port_t port_no, bool link_down)
+{
+    struct ofputil_port_status ps = {
+        .reason = reason,
+        .desc = make_phy_port(name, port_no),
+    };
+    if (link_down) {
+        ps.desc.state = OFPUTIL_PS_LINK_DOWN;
+    }
+    switch_reply(sw, ofputil_encode_port_status(&ps, OFPUTIL_P_OF13_OXM),
+                 false);
+}
+
 static void
 switch_handle(struct fake_switch *sw, const struct ofp_header *oh)
 {
@@ -184,6 +260,10 @@ switch_handle(struct fake_switch *sw, const struct ofp_header *oh)
     case OFPTYPE_FLOW_STATS_REQUEST:
         sw->n_stats_requests++;
         switch_flow_stats(sw, oh);
+        break;
+    case OFPTYPE_PORT_DESC_STATS_REQUEST:
+        sw->n_port_desc_requests++;
+        switch_port_desc(sw, oh);
         break;
     case OFPTYPE_BUNDLE_CONTROL: {
         struct ofputil_bundle_ctrl_msg bc;
@@ -495,6 +575,140 @@ test_drop_flows_reconnect(void)
     env_destroy(&e);
 }
 
+#define VXLAN2 "vxlan-0a000002"
+#define VXLAN3 "vxlan-0a000003"
+#define VXLAN4 "vxlan-0a000004"
+
+static int
+ofport(const struct env *e, const char *name)
+{
+    return of_bridge_get_ofport(e->ob, name);
+}
+
+static bool
+vxlan2_known(const struct env *e)
+{
+    return ofport(e, VXLAN2) >= 0;
+}
+
+static bool
+vxlan3_known(const struct env *e)
+{
+    return ofport(e, VXLAN3) >= 0;
+}
+
+static bool
+vxlan2_gone(const struct env *e)
+{
+    return ofport(e, VXLAN2) < 0;
+}
+
+static bool
+vxlan4_known(const struct env *e)
+{
+    return ofport(e, VXLAN4) >= 0;
+}
+
+static bool
+two_port_desc_requests(const struct env *e)
+{
+    return e->sw.n_port_desc_requests >= 2;
+}
+
+/* True if of_bridge_format() says that 2 port-status messages came. */
+static bool
+two_port_status(const struct env *e)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    of_bridge_format(e->ob, &s);
+    bool found = strstr(ds_cstr(&s), "port_status=2\n") != NULL;
+    ds_destroy(&s);
+    return found;
+}
+
+/* Port numbers: the port description at connection, port-status messages
+ * after, and a new connection's description replacing them all. */
+static void
+test_ports(void)
+{
+    static const struct sw_port ports1[] = {
+        { VXLAN2, OFP_PORT_C(5) },
+        { "br-test", OFPP_LOCAL },
+    };
+    static const struct sw_port ports2[] = {
+        { "br-test", OFPP_LOCAL },
+        { VXLAN2, OFP_PORT_C(8) },
+        { VXLAN4, OFP_PORT_C(7) },
+    };
+    struct env e;
+    env_init(&e, false, NULL);
+    e.sw.hold = false;
+    e.sw.ports = ports1;
+    e.sw.n_ports = ARRAY_SIZE(ports1);
+
+    unsigned int seqno = of_bridge_ports_seqno(e.ob);
+    check(ofport(&e, VXLAN2) == -1 && ofport(&e, "br-test") == -1,
+          "ports: none before the switch says");
+    check(run_until(&e, vxlan2_known, 0) && e.sw.n_port_desc_requests == 1,
+          "ports: the bridge asks for the port description");
+    check(ofport(&e, VXLAN2) == 5
+          && ofport(&e, "br-test") == ofp_to_u16(OFPP_LOCAL)
+          && ofport(&e, VXLAN3) == -1,
+          "ports: the description's ports, the local one included");
+    check(of_bridge_ports_seqno(e.ob) != seqno,
+          "ports: the seqno moved with the description");
+
+    seqno = of_bridge_ports_seqno(e.ob);
+    switch_port_status(&e.sw, OFPPR_ADD, VXLAN3, OFP_PORT_C(6), false);
+    check(run_until(&e, vxlan3_known, 0) && ofport(&e, VXLAN3) == 6
+          && ofport(&e, VXLAN2) == 5,
+          "ports: a port-status ADD adds a port");
+    check(of_bridge_ports_seqno(e.ob) != seqno,
+          "ports: the seqno moved with the ADD");
+
+    seqno = of_bridge_ports_seqno(e.ob);
+    switch_port_status(&e.sw, OFPPR_MODIFY, VXLAN3, OFP_PORT_C(6), true);
+    check(run_until(&e, two_port_status, 0) && ofport(&e, VXLAN3) == 6,
+          "ports: a MODIFY (link down) keeps the port number");
+    check(of_bridge_ports_seqno(e.ob) == seqno,
+          "ports: the seqno stays when no number changed");
+
+    switch_port_status(&e.sw, OFPPR_DELETE, VXLAN2, OFP_PORT_C(5), false);
+    check(run_until(&e, vxlan2_gone, 0) && ofport(&e, VXLAN3) == 6,
+          "ports: a port-status DELETE removes the port");
+    check(of_bridge_ports_seqno(e.ob) != seqno,
+          "ports: the seqno moved with the DELETE");
+
+    /* VXLAN3 is deleted, VXLAN2 comes back under another number and VXLAN4
+     * is new while the bridge is away. */
+    switch_disconnect(&e.sw);
+    check(run_until(&e, disconnected, 0) && ofport(&e, VXLAN3) == 6,
+          "ports: kept over the disconnection");
+    seqno = of_bridge_ports_seqno(e.ob);
+    e.sw.ports = ports2;
+    e.sw.n_ports = ARRAY_SIZE(ports2);
+    e.sw.hold_port_desc_tail = true;
+    switch_connect(&e.sw);
+    check(run_until(&e, two_port_desc_requests, 0),
+          "ports: the new connection asks for the description again");
+    run_rounds(&e);
+    check(ofport(&e, VXLAN3) == 6 && ofport(&e, VXLAN2) == -1
+          && ofport(&e, VXLAN4) == -1
+          && of_bridge_ports_seqno(e.ob) == seqno,
+          "ports: the old ones answer until the description is complete");
+
+    switch_release(&e.sw, false);
+    check(run_until(&e, vxlan4_known, 0) && ofport(&e, VXLAN4) == 7
+          && ofport(&e, VXLAN2) == 8
+          && ofport(&e, "br-test") == ofp_to_u16(OFPP_LOCAL),
+          "ports: the multipart description, once complete, is the answer");
+    check(ofport(&e, VXLAN3) == -1,
+          "ports: a port deleted while disconnected is gone");
+    check(of_bridge_ports_seqno(e.ob) != seqno,
+          "ports: the seqno moved with the new description");
+    env_destroy(&e);
+}
+
 int
 main(void)
 {
@@ -502,5 +716,6 @@ main(void)
     test_drop_flows_barrier();
     test_read_back();
     test_drop_flows_reconnect();
+    test_ports();
     return test_summary();
 }
