@@ -37,16 +37,25 @@ def drain(sock):
         pass
 
 
-def relay(src, dst, stop):
-    """Copies src to dst until either side closes or 'stop' is set, then
-    only reads src."""
+def received(src, stop):
+    """What src sends until it closes or fails; what arrives once 'stop' is
+    set is read and dropped."""
     try:
         while True:
             data = src.recv(65536)
             if not data:
-                break
-            if stop.is_set():
-                continue
+                return
+            if not stop.is_set():
+                yield data
+    except OSError:
+        return
+
+
+def relay(src, dst, stop):
+    """Copies src to dst until either side closes or 'stop' is set, then
+    only reads src."""
+    try:
+        for data in received(src, stop):
             dst.sendall(data)
     except OSError:
         pass
@@ -58,12 +67,7 @@ def relay_frames(src, dst, n_frames, stop):
     buf = b""
     passed = 0
     try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            if stop.is_set():
-                continue
+        for data in received(src, stop):
             buf += data
             out = b""
             while len(buf) >= FRAME_HEADER:
