@@ -15,7 +15,7 @@ PKGS="build-essential autoconf automake libtool pkg-config python3
       libssl-dev libcap-ng-dev openvswitch-source librabbitmq-dev
       openvswitch-switch openvswitch-common iproute2 iputils-ping procps
       xz-utils rabbitmq-server python3-oslo.messaging openssl
-      sudo conntrack clang libclang-rt-14-dev"
+      sudo conntrack iptables ipset clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
