@@ -36,6 +36,7 @@
 #include "ovs/of-bridge.h"
 #include "ovs/vswitch.h"
 #include "util.h"
+#include "../unit/test-util.h"
 
 static size_t
 heap_used(void)
@@ -116,20 +117,7 @@ measure_tunnels(int hosts, int nets, int ports)
         "[DEFAULT]\nhost = compute1\n[ovs]\nlocal_ip = 192.0.2.1\n"
         "[agent]\ntunnel_types = vxlan\nl2_population = True\n"
         "arp_responder = True\n";
-    char name[] = "/tmp/flow-mem.XXXXXX";
-    int fd = mkstemp(name);
-    if (fd < 0 || write(fd, ini, strlen(ini)) != (ssize_t) strlen(ini)) {
-        ovs_fatal(0, "cannot write a configuration file");
-    }
-    close(fd);
-    const char *files[] = { name };
-    struct agent_config *cfg;
-    char *error = agent_config_from_files(CONFIG_PROG_AGENT, files, 1, false,
-                                          &cfg);
-    unlink(name);
-    if (error) {
-        ovs_fatal(0, "%s", error);
-    }
+    struct agent_config *cfg = test_config_from_string(ini);
     struct of_bridge_options opts = { .canary_table = -1 };
     struct vswitch *vs = vswitch_create(cfg);
     struct of_bridge *ob = of_bridge_create(cfg->tunnel_bridge, 1, &opts);

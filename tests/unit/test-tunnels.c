@@ -60,41 +60,13 @@ struct fixture {
     struct tunnels *ts;
 };
 
-static struct agent_config *
-config_from_string(const char *ini)
-{
-    const char *dir = getenv("TMPDIR");
-    char *name = xasprintf("%s/test-tunnels.XXXXXX",
-                           dir && dir[0] ? dir : "/tmp");
-    int fd = mkstemp(name);
-    if (fd < 0) {
-        ovs_fatal(errno, "%s: cannot create", name);
-    }
-    size_t len = strlen(ini);
-    if (write(fd, ini, len) != (ssize_t) len) {
-        ovs_fatal(errno, "%s: cannot write", name);
-    }
-    close(fd);
-
-    const char *files[] = { name };
-    struct agent_config *cfg;
-    char *error = agent_config_from_files(CONFIG_PROG_AGENT, files, 1, false,
-                                          &cfg);
-    unlink(name);
-    free(name);
-    if (error) {
-        ovs_fatal(0, "the test's own configuration is invalid: %s", error);
-    }
-    return cfg;
-}
-
 /* As fuzz-l2pop.c builds it: vswitch_run() and of_bridge_run() are never
  * called, so nothing connects anywhere. */
 static void
 fixture_init(struct fixture *fx, const char *ini)
 {
     struct of_bridge_options opts = { .canary_table = -1 };
-    fx->cfg = config_from_string(ini);
+    fx->cfg = test_config_from_string(ini);
     fx->vs = vswitch_create(fx->cfg);
     fx->ob = of_bridge_create(fx->cfg->tunnel_bridge, 1, &opts);
     fx->ts = tunnels_create(fx->cfg, fx->vs, fx->ob);

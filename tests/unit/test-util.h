@@ -8,11 +8,15 @@
 #ifndef OVSAGENT_TEST_UTIL_H
 #define OVSAGENT_TEST_UTIL_H 1
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "agent-config.h"
 #include "json-util.h"
 #include "openvswitch/json.h"
 #include "util.h"
@@ -106,6 +110,36 @@ capture_result(const char *name)
     struct json *result = json_nullable_clone(json_member(msg, "result"));
     json_destroy(msg);
     return result ? result : json_array_create_empty();
+}
+
+/* The agent's configuration from the INI text 'ini', through a temporary
+ * file as the agent reads its own; aborts if the text is invalid. */
+static inline struct agent_config *
+test_config_from_string(const char *ini)
+{
+    const char *dir = getenv("TMPDIR");
+    char *name = xasprintf("%s/ovsagent-test.XXXXXX",
+                           dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(name);
+    if (fd < 0) {
+        ovs_fatal(errno, "%s: cannot create", name);
+    }
+    size_t len = strlen(ini);
+    if (write(fd, ini, len) != (ssize_t) len) {
+        ovs_fatal(errno, "%s: cannot write", name);
+    }
+    close(fd);
+
+    const char *files[] = { name };
+    struct agent_config *cfg;
+    char *error = agent_config_from_files(CONFIG_PROG_AGENT, files, 1, false,
+                                          &cfg);
+    unlink(name);
+    free(name);
+    if (error) {
+        ovs_fatal(0, "the test's own configuration is invalid: %s", error);
+    }
+    return cfg;
 }
 
 #endif /* test-util.h */
